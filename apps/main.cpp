@@ -1,0 +1,56 @@
+// The `lantern` binary: one program, one subcommand per job.
+#include <iostream>
+
+#include "apps/commands.hpp"
+#include "core/log.hpp"
+#include "envs/registry.hpp"
+
+namespace lantern::apps {
+
+void add_common_flags(CLI::App& cmd, common_flags& f) {
+  cmd.add_option("--config", f.config_file, "TOML config file (defaults apply to what it leaves out)");
+  cmd.add_option("--set", f.overrides, "override a config key: --set section.key=value (repeatable)");
+  cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+}
+
+std::optional<core::config> load_config(const core::schema& s, const common_flags& f) {
+  auto cfg = core::config::load(s, f.config_file, f.overrides);
+  if (!cfg) {
+    std::cerr << "lantern: config error:\n" << cfg.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(cfg.value());
+}
+
+}  // namespace lantern::apps
+
+int main(int argc, char** argv) {
+  using namespace lantern;
+  envs::env_registry registry;
+  envs::register_builtin_envs(registry);
+  core::schema schema;
+  registry.add_options(schema);
+  apps::add_play_options(schema);
+
+  CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};
+  app.require_subcommand(1);
+  apps::common_flags flags;
+
+  auto run_play = apps::add_play(app, registry, schema, flags);
+
+  auto* options = app.add_subcommand("options", "print every config key with its type, default and description");
+  options->callback([&] { std::cout << schema.to_markdown(); });
+
+  auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
+  envs_cmd->callback([&] {
+    for (const auto& n : registry.names()) std::cout << n << "\t" << registry.find(n)->description << "\n";
+  });
+
+  CLI11_PARSE(app, argc, argv);
+  if (auto st = core::setup_logging(flags.log_level); !st) {
+    std::cerr << "lantern: " << st.error().message << "\n";
+    return 2;
+  }
+  if (app.got_subcommand("play")) return run_play();
+  return 0;
+}

@@ -1,0 +1,159 @@
+// `lantern play`: any registered env in the terminal, played by a person or a random agent.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "apps/commands.hpp"
+#include "core/rng.hpp"
+#include "envs/vector_env.hpp"
+
+namespace lantern::apps {
+namespace {
+
+struct play_flags {
+  std::string env, agent, show;
+  int64_t seed = -1, episodes = -1;
+};
+
+void print_commands(const std::vector<std::string>& cmds, bool numbered) {
+  std::cout << "commands:";
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    if (numbered) std::cout << "\n  " << i << ". " << cmds[i];
+    else std::cout << (i ? " | " : " ") << cmds[i];
+  }
+  std::cout << "\n";
+}
+
+int play(const envs::env_registry& reg, core::config& cfg) {
+  const std::string env_name = cfg.string("play.env");
+  const bool human = cfg.string("play.agent") == "human";
+  const auto seed = static_cast<uint64_t>(cfg.integer("play.seed"));
+  const int64_t episodes = cfg.integer("play.episodes");
+  std::string show = cfg.string("play.show");
+  if (show == "auto") show = human ? "steps" : "first";
+
+  auto vec = envs::vector_env::create(reg, env_name, cfg, 1, seed);
+  if (!vec) {
+    std::cerr << "lantern play: " << vec.error().message << "\n";
+    return 2;
+  }
+  const auto& spec = vec->spec();
+  const bool text_actions = spec.layout.actions == core::action_kind::text;
+  core::pcg32 agent_rng(core::derive_seed(seed, 0x61676e74));  // the agent's own stream
+  std::cout << "lantern play: env " << env_name << " (" << spec.description << "), agent "
+            << (human ? "human" : "random") << ", seed " << seed << ", " << episodes << " episode(s)\n";
+  if (human) std::cout << "Type a command, or the number of one on offer; 'quit' ends the game.\n";
+
+  const core::obs_batch* obs = &vec->reset();
+  int64_t done_episodes = 0, won = 0;
+  double sum_return = 0, sum_length = 0, sum_score = 0;
+  int64_t step_in_episode = 0;
+  auto start = std::chrono::steady_clock::now();
+  auto show_steps = [&] { return show == "steps" || (show == "first" && done_episodes == 0); };
+  if (show_steps()) std::cout << "\n" << obs->text[0] << "\n";
+
+  std::string line;
+  while (done_episodes < episodes) {
+    const auto& cands = obs->candidates[0];
+    if (show_steps()) print_commands(cands, human);
+    envs::action a;
+    std::string typed;
+    if (human) {
+      std::cout << "> " << std::flush;
+      if (!std::getline(std::cin, line) || line == "quit" || line == "q") break;
+      bool number = !line.empty() && line.find_first_not_of("0123456789") == std::string::npos;
+      if (number) a = envs::action::pick(std::stoi(line));
+      else {
+        typed = line;
+        a = envs::action::say(typed);
+      }
+    } else {
+      uint32_t n = text_actions ? static_cast<uint32_t>(cands.size()) : static_cast<uint32_t>(spec.layout.num_actions);
+      a = envs::action::pick(static_cast<int32_t>(agent_rng.below(n)));
+      if (show_steps() && text_actions) std::cout << "> " << cands[static_cast<size_t>(a.index)] << "\n";
+    }
+    obs = &vec->step(std::vector<envs::action>{a});
+    ++step_in_episode;
+    if (show_steps()) {
+      std::cout << obs->caption[0] << "\n[reward " << obs->reward[0] << ", score " << obs->score[0] << ", step "
+                << step_in_episode << "]\n";
+    }
+    for (const auto& ep : vec->drain_finished()) {
+      ++done_episodes;
+      won += ep.success;
+      sum_return += ep.episode_return;
+      sum_length += ep.length;
+      sum_score += ep.score;
+      step_in_episode = 0;
+      if (show != "summary") {
+        std::printf("episode %lld: %s after %d steps, return %.2f, score %.0f (game seed %016llx)\n",
+                    static_cast<long long>(done_episodes), ep.success ? "won" : ep.truncated ? "out of steps" : "lost",
+                    ep.length, static_cast<double>(ep.episode_return), static_cast<double>(ep.score),
+                    static_cast<unsigned long long>(ep.seed));
+      }
+      if (show_steps() && done_episodes < episodes) std::cout << "\n" << obs->text[0] << "\n";
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double n = static_cast<double>(std::max<int64_t>(done_episodes, 1));
+  std::printf("\n== summary: %s, agent %s, seed %llu ==\n", env_name.c_str(), human ? "human" : "random",
+              static_cast<unsigned long long>(seed));
+  std::printf("episodes     %lld\n", static_cast<long long>(done_episodes));
+  std::printf("won          %lld (%.1f%%)\n", static_cast<long long>(won), 100.0 * static_cast<double>(won) / n);
+  std::printf("mean return  %.3f\n", sum_return / n);
+  std::printf("mean score   %.2f\n", sum_score / n);
+  std::printf("mean length  %.1f steps\n", sum_length / n);
+  std::printf("steps        %llu in %.2f s (%.0f steps/s, including printing)\n",
+              static_cast<unsigned long long>(vec->total_steps()), secs,
+              static_cast<double>(vec->total_steps()) / std::max(secs, 1e-9));
+  return 0;
+}
+
+}  // namespace
+
+void add_play_options(core::schema& s) {
+  s.string("play.env", "textworld", "environment to play (see `lantern envs`)");
+  s.string("play.agent", "random", "who plays: human (types commands) or random (uniform over the commands on offer)",
+           {"human", "random"});
+  s.integer("play.seed", 1, "seed of the episodes and of the random agent", 0);
+  s.integer("play.episodes", 10, "episodes to play", 1);
+  s.string("play.show", "auto",
+           "what to print: steps, episodes or summary; auto = steps for a person, the first episode's steps and then "
+           "one line per episode for the random agent",
+           {"auto", "steps", "episodes", "summary"});
+}
+
+std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {
+  auto flags = std::make_shared<play_flags>();
+  auto* cmd = app.add_subcommand("play", "play an environment in the terminal (a person or a random agent)");
+  add_common_flags(*cmd, f);
+  cmd->add_option("--env", flags->env, "environment name (play.env)");
+  cmd->add_option("--agent", flags->agent, "human or random (play.agent)");
+  cmd->add_option("--seed", flags->seed, "seed (play.seed)");
+  cmd->add_option("--episodes", flags->episodes, "episodes to play (play.episodes)");
+  cmd->add_option("--show", flags->show, "steps, episodes or summary (play.show)");
+  return [&reg, &s, &f, flags]() -> int {
+    auto cfg = load_config(s, f);
+    if (!cfg) return 2;
+    std::vector<std::pair<std::string, std::string>> sets;
+    if (!flags->env.empty()) sets.emplace_back("play.env", flags->env);
+    if (!flags->agent.empty()) sets.emplace_back("play.agent", flags->agent);
+    if (!flags->show.empty()) sets.emplace_back("play.show", flags->show);
+    if (flags->seed >= 0) sets.emplace_back("play.seed", std::to_string(flags->seed));
+    if (flags->episodes >= 0) sets.emplace_back("play.episodes", std::to_string(flags->episodes));
+    for (const auto& [k, v] : sets) {
+      if (auto st = cfg->set(k, v, "command line"); !st) {
+        std::cerr << "lantern play: " << st.error().message << "\n";
+        return 2;
+      }
+    }
+    try {
+      return play(reg, *cfg);
+    } catch (const std::exception& e) {
+      std::cerr << "lantern play: " << e.what() << "\n";
+      return 1;
+    }
+  };
+}
+
+}  // namespace lantern::apps

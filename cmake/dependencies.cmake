@@ -1,0 +1,27 @@
+# Third-party libraries, all from Debian 12 packages (scripts/setup.sh installs them).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(tomlplusplus REQUIRED)   # target tomlplusplus::tomlplusplus
+find_package(spdlog REQUIRED)         # target spdlog::spdlog
+find_package(nlohmann_json REQUIRED)  # target nlohmann_json::nlohmann_json
+find_package(CLI11 QUIET)             # Debian's libcli11-dev: header only
+if(NOT TARGET CLI11::CLI11)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  set_target_properties(CLI11::CLI11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${CLI11_INCLUDE_DIR}")
+endif()
+
+# CAF 0.17: libcaf-dev ships neither a CMake config nor a pkg-config file.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(CAF::core SHARED IMPORTED)
+set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES Threads::Threads)
+add_library(CAF::io SHARED IMPORTED)
+set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES CAF::core)
+
+if(LANTERN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,80 @@
+#include "core/buffers.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace lantern::core {
+
+size_t dtype_size(dtype t) noexcept {
+  switch (t) {
+    case dtype::u8: return 1;
+    case dtype::i16: return 2;
+    case dtype::i32: return 4;
+    case dtype::f32: return 4;
+  }
+  return 1;
+}
+
+size_t array_spec::elements() const noexcept {
+  size_t n = 1;
+  for (auto d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+obs_batch::obs_batch(const obs_layout& layout, size_t num_envs)
+    : text(num_envs),
+      caption(num_envs),
+      candidates(num_envs),
+      reward(num_envs, 0.0f),
+      terminated(num_envs, 0),
+      truncated(num_envs, 0),
+      success(num_envs, 0),
+      score(num_envs, 0.0f),
+      episode_step(num_envs, 0),
+      layout_(layout),
+      num_envs_(num_envs) {
+  arrays_.reserve(layout.arrays.size());
+  for (const auto& a : layout.arrays) arrays_.emplace_back(a.bytes() * num_envs);
+}
+
+rollout::rollout(const obs_layout& layout, size_t steps, size_t num_envs)
+    : text(layout.has_text ? steps * num_envs : 0),
+      candidates(layout.actions == action_kind::text ? steps * num_envs : 0),
+      caption(layout.has_caption ? steps * num_envs : 0),
+      action(steps * num_envs, 0),
+      behaviour_logp(steps * num_envs, 0.0f),
+      reward(steps * num_envs, 0.0f),
+      done(steps * num_envs, 0),
+      truncated(steps * num_envs, 0),
+      layout_(layout),
+      steps_(steps),
+      num_envs_(num_envs) {
+  arrays.reserve(layout.arrays.size());
+  for (const auto& a : layout.arrays) arrays.emplace_back(a.bytes() * steps * num_envs);
+}
+
+void rollout::append(const obs_batch& before, const std::vector<int32_t>& actions, const std::vector<float>& logp,
+                     const obs_batch& after) {
+  if (full()) throw std::logic_error("rollout::append on a full rollout");
+  if (before.size() != num_envs_ || after.size() != num_envs_ || actions.size() != num_envs_)
+    throw std::invalid_argument("rollout::append: batch size does not match the rollout");
+  const size_t t = filled_;
+  for (size_t a = 0; a < arrays.size(); ++a) {
+    const auto& src = before.array_bytes(a);
+    std::memcpy(arrays[a].data() + t * src.size(), src.data(), src.size());
+  }
+  for (size_t e = 0; e < num_envs_; ++e) {
+    size_t i = at(t, e);
+    if (!text.empty()) text[i] = before.text[e];
+    if (!candidates.empty()) candidates[i] = before.candidates[e];
+    if (!caption.empty()) caption[i] = after.caption[e];
+    action[i] = actions[e];
+    behaviour_logp[i] = logp.empty() ? 0.0f : logp[e];
+    reward[i] = after.reward[e];
+    done[i] = after.terminated[e] || after.truncated[e];
+    truncated[i] = after.truncated[e];
+  }
+  ++filled_;
+}
+
+}  // namespace lantern::core

@@ -1,0 +1,11 @@
+// The environments that ship with Lantern: one line each.
+#include "envs/registry.hpp"
+#include "envs/textworld/textworld_env.hpp"
+
+namespace lantern::envs {
+
+void register_builtin_envs(env_registry& r) {
+  r.add<textworld::textworld_env>();
+}
+
+}  // namespace lantern::envs

@@ -1,0 +1,103 @@
+#include "envs/vector_env.hpp"
+
+#include <stdexcept>
+
+#include "core/rng.hpp"
+
+namespace lantern::envs {
+
+vector_env::vector_env(std::vector<std::unique_ptr<env>> envs, uint64_t seed)
+    : envs_(std::move(envs)), seed_(seed) {
+  if (envs_.empty()) throw std::invalid_argument("vector_env needs at least one env");
+  for (const auto& e : envs_)
+    if (e->spec().name != envs_.front()->spec().name)
+      throw std::invalid_argument("vector_env: all envs must be of one kind");
+  batch_ = core::obs_batch(spec().layout, envs_.size());
+  episode_index_.assign(envs_.size(), 0);
+  running_return_.assign(envs_.size(), 0.0f);
+}
+
+core::result<vector_env> vector_env::create(const env_registry& reg, const std::string& name, const core::config& cfg,
+                                            size_t n, uint64_t seed) {
+  if (n == 0) return core::make_error(core::errc::invalid_argument, "vector_env: number of envs must be positive");
+  std::vector<std::unique_ptr<env>> envs;
+  envs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto e = reg.create(name, cfg);
+    if (!e) return e.error();
+    envs.push_back(std::move(e.value()));
+  }
+  return vector_env(std::move(envs), seed);
+}
+
+uint64_t vector_env::env_seed(size_t i) const noexcept { return core::derive_seed(seed_, i); }
+
+uint64_t vector_env::episode_seed(size_t i) const noexcept {
+  return core::derive_seed(env_seed(i), episode_index_[i]);
+}
+
+const core::obs_batch& vector_env::reset() {
+  for (size_t i = 0; i < envs_.size(); ++i) {
+    envs_[i]->reset(episode_seed(i), slot(batch_, i));
+    batch_.episode_step[i] = 0;
+    running_return_[i] = 0.0f;
+  }
+  return batch_;
+}
+
+const core::obs_batch& vector_env::step(const std::vector<int32_t>& actions) {
+  if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
+  for (size_t i = 0; i < envs_.size(); ++i) {
+    envs_[i]->step(action::pick(actions[i]), slot(batch_, i));
+    after_step(i);
+  }
+  return batch_;
+}
+
+const core::obs_batch& vector_env::step(const std::vector<action>& actions) {
+  if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
+  for (size_t i = 0; i < envs_.size(); ++i) {
+    envs_[i]->step(actions[i], slot(batch_, i));
+    after_step(i);
+  }
+  return batch_;
+}
+
+void vector_env::after_step(size_t i) {
+  ++total_steps_;
+  ++batch_.episode_step[i];
+  running_return_[i] += batch_.reward[i];
+  if (!batch_.terminated[i] && !batch_.truncated[i]) return;
+
+  episode_record rec;
+  rec.env = i;
+  rec.seed = episode_seed(i);
+  rec.episode_return = running_return_[i];
+  rec.length = batch_.episode_step[i];
+  rec.success = batch_.success[i];
+  rec.truncated = batch_.truncated[i];
+  rec.score = batch_.score[i];
+  finished_.push_back(rec);
+  ++total_episodes_;
+
+  // Auto-reset, keeping the last step's outcome and caption in the slot.
+  const float reward = batch_.reward[i];
+  const bool term = batch_.terminated[i], trunc = batch_.truncated[i], succ = batch_.success[i];
+  const float score = batch_.score[i];
+  saved_caption_.swap(batch_.caption[i]);
+  ++episode_index_[i];
+  slot s(batch_, i);
+  envs_[i]->reset(episode_seed(i), s);
+  s.outcome(reward, term, trunc, succ, score);
+  saved_caption_.swap(batch_.caption[i]);
+  batch_.episode_step[i] = 0;
+  running_return_[i] = 0.0f;
+}
+
+std::vector<episode_record> vector_env::drain_finished() {
+  std::vector<episode_record> out;
+  out.swap(finished_);
+  return out;
+}
+
+}  // namespace lantern::envs
