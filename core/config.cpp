@@ -87,8 +87,11 @@ std::optional<config_value> from_node(const option& o, const toml::node& n, std:
   }
   std::ostringstream got;
   got << n.type();
-  why = std::string("expected ") + (std::holds_alternative<double>(def) ? "a number" : type_name(def)) +
-        ", got " + got.str();
+  const char* want = std::holds_alternative<bool>(def)      ? "a boolean"
+                     : std::holds_alternative<int64_t>(def) ? "an integer"
+                     : std::holds_alternative<double>(def)  ? "a number"
+                                                             : "a string";
+  why = std::string("expected ") + want + ", got " + got.str();
   return std::nullopt;
 }
 

@@ -554,6 +554,7 @@ core::result<game> builder::build() {
     distractors(std::max(0, opt_.objects - things));
   }
   if (!assemble(plan_)) return core::make_error(core::errc::internal, "quest does not replay");
+  g_.quest_steps = static_cast<int>(plan_.size());
   if (g_.objective.empty()) {
     g_.objective = "Your task: ";
     for (size_t i = 0; i < goals_.size(); ++i)

@@ -77,6 +77,7 @@ void engine::describe_room(const state& s, std::string& out) const {
   for (size_t e = 0; e < s.loc.size(); ++e) {
     if (s.loc[e] != here) continue;
     const entity& x = g_->entities[e];
+    if (x.k == kind::door) continue;  // doors are told with the exits
     const auto id = static_cast<int>(e);
     switch (x.k) {
       case kind::container:

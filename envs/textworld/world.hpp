@@ -117,6 +117,7 @@ struct game {
   std::vector<fact> win;           ///< all must hold to win
   std::vector<fact> score_events;  ///< +1 point the first time each holds
   std::vector<act> walkthrough;    ///< a winning action sequence from `initial`
+  int quest_steps = 0;             ///< actions of the quest itself (walkthrough minus walking)
   std::string objective;
   int16_t kitchen = -1;            ///< cooking family: where the meal is prepared
   std::vector<ingredient> recipe;  ///< cooking family
