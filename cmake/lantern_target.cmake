@@ -10,6 +10,10 @@ function(lantern_defaults target)
   if(LANTERN_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  if(LANTERN_SANITIZE)
+    # GCC 12 reports false maybe-uninitialized warnings inside std::variant under -fsanitize.
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+  endif()
 endfunction()
 
 if(LANTERN_SANITIZE)

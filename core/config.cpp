@@ -42,6 +42,13 @@ std::string suggestion(const schema& s, std::string_view key) {
   return best ? " (did you mean '" + best->key + "'?)" : "";
 }
 
+std::string num(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 std::string describe_limits(const option& o) {
   std::ostringstream out;
   if (!o.choices.empty()) {
@@ -49,9 +56,9 @@ std::string describe_limits(const option& o) {
     for (const auto& c : o.choices) out << " '" << c << "'";
     return out.str();
   }
-  if (o.min && o.max) out << "between " << *o.min << " and " << *o.max;
-  else if (o.min) out << "at least " << *o.min;
-  else if (o.max) out << "at most " << *o.max;
+  if (o.min && o.max) out << "between " << num(*o.min) << " and " << num(*o.max);
+  else if (o.min) out << "at least " << num(*o.min);
+  else if (o.max) out << "at most " << num(*o.max);
   return out.str();
 }
 

@@ -48,6 +48,18 @@ bool namer::used(const std::vector<std::string>& v, const std::string& s) const 
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// An adjective no lock uses yet: a single word while any is left, then two words.
+std::string namer::fresh_adjective() {
+  std::vector<const std::string*> free;
+  for (const auto& a : adjectives)
+    if (!used_lock_adjectives_.count(a)) free.push_back(&a);
+  if (!free.empty()) return *core::pick(free, rng_);
+  for (;;) {
+    std::string two = core::pick(adjectives, rng_) + " " + core::pick(adjectives, rng_);
+    if (!used_lock_adjectives_.count(two)) return two;
+  }
+}
+
 std::pair<std::string, std::string> namer::thing(kind k) {
   const std::vector<std::string>* nouns = &item_nouns;
   switch (k) {
@@ -57,43 +69,23 @@ std::pair<std::string, std::string> namer::thing(kind k) {
     case kind::cooker: nouns = &cooker_nouns; break;
     case kind::food: nouns = &food_nouns; break;
     case kind::knife: return {"kitchen", "knife"};
-    case kind::key: nouns = &item_nouns; break;  // keys are named by key_for()
     default: break;
   }
+  // A lock's adjective names its key, so no two lockables share an adjective.
   const bool lockable = is_openable(k);
-  for (int attempt = 0; attempt < 10000; ++attempt) {
-    const std::string& adj = core::pick(adjectives, rng_);
-    const std::string& noun = core::pick(*nouns, rng_);
-    std::string name = adj + " " + noun;
-    if (used(used_names_, name)) continue;
-    // A lock's adjective names its key, so no two lockables share an adjective.
-    if (lockable && used(used_lock_adjectives_, adj)) continue;
-    used_names_.push_back(name);
-    if (lockable) used_lock_adjectives_.push_back(adj);
-    return {adj, noun};
+  for (int attempt = 0;; ++attempt) {
+    std::string adj = lockable || attempt > 200 ? fresh_adjective() : core::pick(adjectives, rng_);
+    std::string name = adj + " " + core::pick(*nouns, rng_);
+    if (used_names_.count(name)) continue;
+    used_names_.insert(name);
+    if (lockable) used_lock_adjectives_.insert(adj);
+    return {adj, name.substr(adj.size() + 1)};
   }
-  // Vocabulary exhausted (hundreds of things): number the noun to stay unique.
-  std::string noun = core::pick(*nouns, rng_);
-  std::string adj = "number" + std::to_string(used_names_.size());
-  used_names_.push_back(adj + " " + noun);
-  if (lockable) used_lock_adjectives_.push_back(adj);
-  return {adj, noun};
 }
 
 std::pair<std::string, std::string> namer::key_for(const std::string& lock_adjective) {
-  used_names_.push_back(lock_adjective + " key");
+  used_names_.insert(lock_adjective + " key");
   return {lock_adjective, "key"};
-}
-
-std::string namer::food_noun() {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const std::string& noun = core::pick(food_nouns, rng_);
-    bool taken = std::any_of(used_names_.begin(), used_names_.end(), [&](const std::string& n) {
-      return n.size() >= noun.size() && n.compare(n.size() - noun.size(), noun.size(), noun) == 0;
-    });
-    if (!taken) return noun;
-  }
-  return core::pick(food_nouns, rng_);
 }
 
 std::string namer::room_name() {

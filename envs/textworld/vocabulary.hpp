@@ -1,6 +1,7 @@
 // envs/textworld/vocabulary.hpp: the words generated games are made of (Lantern's own wording).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,15 +26,14 @@ class namer {
   std::string intro(const std::string& room);
   /// A one-line description of a thing.
   std::string describe(kind k, const std::string& name);
-  /// A food noun not used yet.
-  std::string food_noun();
 
  private:
   core::pcg32 rng_;
-  std::vector<std::string> used_names_;
-  std::vector<std::string> used_lock_adjectives_;
+  std::set<std::string> used_names_;
+  std::set<std::string> used_lock_adjectives_;
   std::vector<std::string> used_rooms_;
   bool used(const std::vector<std::string>& v, const std::string& s) const;
+  std::string fresh_adjective();
 };
 
 }  // namespace lantern::envs::textworld

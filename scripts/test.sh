@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (GoogleTest suites, the layering check
+# and the command-line tests) through ctest. LANTERN_SANITIZE=1 builds and runs them under
+# AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/.
+# Usage: bash scripts/test.sh [extra ctest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+build_dir=build
+[[ "${LANTERN_SANITIZE:-0}" == "1" ]] && build_dir=build-asan
+cd "$build_dir"
+exec ctest --output-on-failure -j "${LANTERN_JOBS:-2}" "$@"
