@@ -13,11 +13,8 @@ namespace {
 
 using namespace testing;
 
-class Rules : public ::testing::Test {
+class Rules : public two_rooms_test {
  protected:
-  game g = two_rooms();
-  engine eng{g};
-  state s = g.initial;
 
   // Tries an action; returns the feedback line.
   std::string run(act a) {

@@ -2,6 +2,8 @@
 // study (where the gold coin lies), and a cellar south of the hall.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <sstream>
 
 #include "envs/textworld/engine.hpp"
@@ -62,5 +64,13 @@ inline game two_rooms() {
   g.objective = "Take the gold coin.";
   return g;
 }
+
+/// A test fixture holding the two-rooms game, its engine and a state at the start.
+class two_rooms_test : public ::testing::Test {
+ protected:
+  game g = two_rooms();
+  engine eng{g};
+  state s = g.initial;
+};
 
 }  // namespace lantern::envs::textworld::testing

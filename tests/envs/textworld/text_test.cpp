@@ -12,11 +12,8 @@ namespace {
 
 using namespace testing;
 
-class Parser : public ::testing::Test {
+class Parser : public two_rooms_test {
  protected:
-  game g = two_rooms();
-  engine eng{g};
-  state s = g.initial;
   act parse_ok(const std::string& text) {
     parsed p = eng.parse(s, text);
     EXPECT_TRUE(p.ok) << text << ": " << p.message;

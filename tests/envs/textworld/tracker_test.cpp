@@ -9,12 +9,9 @@ namespace {
 
 using namespace testing;
 
-class Progress : public ::testing::Test {
+class Progress : public two_rooms_test {
  protected:
-  game g = two_rooms();
-  engine eng{g};
   tracker t{eng};
-  state s = g.initial;
   void SetUp() override { t.reset(s, g.walkthrough); }
   int run(act a) {
     EXPECT_EQ(eng.check(s, a), failure::none) << eng.command(a);
