@@ -1,4 +1,7 @@
 // `lantern play`: any registered env in the terminal, played by a person or a random agent.
+#include <termios.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +17,42 @@ struct play_flags {
   std::string env, agent, show;
   int64_t seed = -1, episodes = -1;
 };
+
+// Index of the array named `name` in the layout, or -1.
+int array_index(const core::obs_layout& l, const std::string& name) {
+  for (size_t i = 0; i < l.arrays.size(); ++i)
+    if (l.arrays[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+// A terminal env (NetHack): print its screen.
+void print_screen(const core::obs_batch& obs, int chars_index) {
+  const auto& spec = obs.layout().arrays[static_cast<size_t>(chars_index)];
+  const auto rows = static_cast<size_t>(spec.shape[0]), cols = static_cast<size_t>(spec.shape[1]);
+  const uint8_t* c = obs.array<uint8_t>(static_cast<size_t>(chars_index), 0);
+  for (size_t r = 0; r < rows; ++r) {
+    std::string line(reinterpret_cast<const char*>(c + r * cols), cols);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+// Reads one key from stdin, raw when stdin is a terminal. Returns -1 at end of input.
+int read_key() {
+  unsigned char ch = 0;
+  if (!isatty(STDIN_FILENO)) return ::read(STDIN_FILENO, &ch, 1) == 1 ? ch : -1;
+  termios old{};
+  tcgetattr(STDIN_FILENO, &old);
+  termios raw = old;
+  raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO | ISIG));
+  raw.c_iflag &= static_cast<tcflag_t>(~(IXON | ICRNL));
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+  tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  ssize_t n = ::read(STDIN_FILENO, &ch, 1);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  return n == 1 ? ch : -1;
+}
 
 void print_commands(const std::vector<std::string>& cmds, bool numbered) {
   std::cout << "commands:";
@@ -39,10 +78,12 @@ int play(const envs::env_registry& reg, core::config& cfg) {
   }
   const auto& spec = vec->spec();
   const bool text_actions = spec.layout.actions == core::action_kind::text;
+  const int screen = array_index(spec.layout, "tty_chars");
   core::pcg32 agent_rng(core::derive_seed(seed, 0x61676e74));  // the agent's own stream
   std::cout << "lantern play: env " << env_name << " (" << spec.description << "), agent "
             << (human ? "human" : "random") << ", seed " << seed << ", " << episodes << " episode(s)\n";
-  if (human) std::cout << "Type a command, or the number of one on offer; 'quit' ends the game.\n";
+  if (human && text_actions) std::cout << "Type a command, or the number of one on offer; 'quit' ends the game.\n";
+  if (human && !text_actions) std::cout << "Keys go straight to the game; Ctrl-] ends the session.\n";
 
   const core::obs_batch* obs = &vec->reset();
   int64_t done_episodes = 0, won = 0;
@@ -50,15 +91,24 @@ int play(const envs::env_registry& reg, core::config& cfg) {
   int64_t step_in_episode = 0;
   auto start = std::chrono::steady_clock::now();
   auto show_steps = [&] { return show == "steps" || (show == "first" && done_episodes == 0); };
-  if (show_steps()) std::cout << "\n" << obs->text[0] << "\n";
+  auto show_obs = [&] {
+    if (screen >= 0) print_screen(*obs, screen);
+    else if (spec.layout.has_text) std::cout << "\n" << obs->text[0] << "\n";
+  };
+  if (show_steps()) show_obs();
 
   std::string line;
   while (done_episodes < episodes) {
     const auto& cands = obs->candidates[0];
-    if (show_steps()) print_commands(cands, human);
+    if (show_steps() && text_actions) print_commands(cands, human);
     envs::action a;
     std::string typed;
-    if (human) {
+    if (human && !text_actions) {
+      int key = read_key();
+      if (key < 0 || key == 0x1d) break;  // end of input or Ctrl-]
+      typed.assign(1, static_cast<char>(key));
+      a = envs::action::say(typed);
+    } else if (human) {
       std::cout << "> " << std::flush;
       if (!std::getline(std::cin, line) || line == "quit" || line == "q") break;
       bool number = !line.empty() && line.find_first_not_of("0123456789") == std::string::npos;
@@ -71,12 +121,20 @@ int play(const envs::env_registry& reg, core::config& cfg) {
       uint32_t n = text_actions ? static_cast<uint32_t>(cands.size()) : static_cast<uint32_t>(spec.layout.num_actions);
       a = envs::action::pick(static_cast<int32_t>(agent_rng.below(n)));
       if (show_steps() && text_actions) std::cout << "> " << cands[static_cast<size_t>(a.index)] << "\n";
+      if (show_steps() && !text_actions && static_cast<size_t>(a.index) < spec.action_names.size())
+        std::cout << "> " << spec.action_names[static_cast<size_t>(a.index)] << "\n";
     }
     obs = &vec->step(std::vector<envs::action>{a});
     ++step_in_episode;
     if (show_steps()) {
-      std::cout << obs->caption[0] << "\n[reward " << obs->reward[0] << ", score " << obs->score[0] << ", step "
-                << step_in_episode << "]\n";
+      if (screen >= 0) {
+        if (human && isatty(STDOUT_FILENO)) std::cout << "\x1b[H\x1b[2J";
+        print_screen(*obs, screen);
+      } else {
+        std::cout << obs->caption[0] << "\n";
+      }
+      std::cout << "[reward " << obs->reward[0] << ", score " << obs->score[0] << ", step " << step_in_episode
+                << "]" << (obs->note[0].empty() ? "" : " note: " + obs->note[0]) << "\n";
     }
     for (const auto& ep : vec->drain_finished()) {
       ++done_episodes;
@@ -91,7 +149,7 @@ int play(const envs::env_registry& reg, core::config& cfg) {
                     ep.length, static_cast<double>(ep.episode_return), static_cast<double>(ep.score),
                     static_cast<unsigned long long>(ep.seed));
       }
-      if (show_steps() && done_episodes < episodes) std::cout << "\n" << obs->text[0] << "\n";
+      if (show_steps() && done_episodes < episodes) show_obs();
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

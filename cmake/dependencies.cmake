@@ -25,3 +25,5 @@ set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
 if(LANTERN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
+
+pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)   # target PkgConfig::VTERM (NetHack's screen)

@@ -31,6 +31,7 @@ obs_batch::obs_batch(const obs_layout& layout, size_t num_envs)
       success(num_envs, 0),
       score(num_envs, 0.0f),
       episode_step(num_envs, 0),
+      note(num_envs),
       layout_(layout),
       num_envs_(num_envs) {
   arrays_.reserve(layout.arrays.size());

@@ -75,6 +75,8 @@ class obs_batch {
   std::vector<uint8_t> success;                      ///< the episode ended with its task achieved
   std::vector<float> score;                          ///< the game's own score so far
   std::vector<int32_t> episode_step;                 ///< steps taken in the current episode
+  std::vector<std::string> note;                     ///< why an episode ended abnormally (a hung or crashed
+                                                     ///< game restarted); empty on ordinary steps
 
  private:
   obs_layout layout_;

@@ -22,7 +22,8 @@ struct env_spec {
   std::string name;
   std::string description;
   core::obs_layout layout;
-  int32_t max_episode_steps = 0;  ///< 0: no limit
+  std::vector<std::string> action_names;  ///< discrete envs: a name per action
+  int32_t max_episode_steps = 0;          ///< 0: no limit
 };
 
 /// One action. Discrete envs read `index`; text envs read `index` as a position in this step's
@@ -45,6 +46,7 @@ class slot {
   std::string& text() noexcept { return batch_->text[i_]; }
   std::string& caption() noexcept { return batch_->caption[i_]; }
   std::vector<std::string>& candidates() noexcept { return batch_->candidates[i_]; }
+  std::string& note() noexcept { return batch_->note[i_]; }
 
   /// Writes the outcome of a step (reset writes zero reward and clear flags).
   void outcome(float reward, bool terminated, bool truncated, bool success, float score) noexcept {

@@ -48,6 +48,7 @@ const core::obs_batch& vector_env::reset() {
 const core::obs_batch& vector_env::step(const std::vector<int32_t>& actions) {
   if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
   for (size_t i = 0; i < envs_.size(); ++i) {
+    batch_.note[i].clear();
     envs_[i]->step(action::pick(actions[i]), slot(batch_, i));
     after_step(i);
   }
@@ -57,6 +58,7 @@ const core::obs_batch& vector_env::step(const std::vector<int32_t>& actions) {
 const core::obs_batch& vector_env::step(const std::vector<action>& actions) {
   if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
   for (size_t i = 0; i < envs_.size(); ++i) {
+    batch_.note[i].clear();
     envs_[i]->step(actions[i], slot(batch_, i));
     after_step(i);
   }
@@ -77,6 +79,7 @@ void vector_env::after_step(size_t i) {
   rec.success = batch_.success[i];
   rec.truncated = batch_.truncated[i];
   rec.score = batch_.score[i];
+  rec.note = batch_.note[i];
   finished_.push_back(rec);
   ++total_episodes_;
 
@@ -85,11 +88,13 @@ void vector_env::after_step(size_t i) {
   const bool term = batch_.terminated[i], trunc = batch_.truncated[i], succ = batch_.success[i];
   const float score = batch_.score[i];
   saved_caption_.swap(batch_.caption[i]);
+  saved_note_.swap(batch_.note[i]);
   ++episode_index_[i];
   slot s(batch_, i);
   envs_[i]->reset(episode_seed(i), s);
   s.outcome(reward, term, trunc, succ, score);
   saved_caption_.swap(batch_.caption[i]);
+  saved_note_.swap(batch_.note[i]);
   batch_.episode_step[i] = 0;
   running_return_[i] = 0.0f;
 }

@@ -30,6 +30,7 @@ struct episode_record {
   bool success = false;
   bool truncated = false;
   float score = 0;
+  std::string note;  ///< why it ended abnormally, if it did (a hung or crashed game)
 };
 
 class vector_env {
@@ -70,7 +71,7 @@ class vector_env {
   std::vector<episode_record> finished_;
   uint64_t total_steps_ = 0;
   uint64_t total_episodes_ = 0;
-  std::string saved_caption_;
+  std::string saved_caption_, saved_note_;
 };
 
 }  // namespace lantern::envs
