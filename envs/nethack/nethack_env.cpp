@@ -284,9 +284,7 @@ terminal::wait nethack_env::settle(terminal::wait w) {
     caption_ += msg;
   };
   for (int i = 0; i < 64 && w == terminal::wait::ready; ++i) {
-    int more_row = -1;
-    for (int r = 0; r < term_.rows() && more_row < 0; ++r)
-      if (term_.row_text(r).find("--More--") != std::string::npos) more_row = r;
+    const int more_row = term_.find_row("--More--");
     if (more_row < 0) break;
     std::string top = term_.row_text(0);
     if (more_row == 0) top.erase(top.find("--More--"));
@@ -305,20 +303,17 @@ bool nethack_env::death_on_screen() const {
   // "You die..." is the first sign of most deaths; some ("You fry to a crisp!") only show in the
   // end-of-game lines and the topten list that follow.
   if (caption_.find("You die") != std::string::npos) return true;
-  for (int r = 0; r < term_.rows(); ++r) {
-    const std::string row = term_.row_text(r);
-    for (const char* end : {"You die", " died in ", "Killed by", "You quit in", " quit in ", "escaped the dungeon",
-                            "ascended to demigod", "Do you want your possessions identified"})
-      if (row.find(end) != std::string::npos) return true;
-  }
+  for (const char* end : {"You die", " died in ", "Killed by", " quit in ", "escaped the dungeon",
+                          "ascended to demigod", "Do you want your possessions identified"})
+    if (term_.find_row(end) >= 0) return true;
   return false;
 }
 
 bool nethack_env::prompt_or_menu() const {
   if (term_.cursor_row() == 0) return true;
-  for (int r = 0; r < term_.rows(); ++r) {
+  if (term_.find_row("(end)") >= 0 || term_.find_row("--More--") >= 0) return true;
+  for (int r = 0; r < term_.rows(); ++r) {  // "(1 of 3)": a menu of several pages
     std::string row = term_.row_text(r);
-    if (row.find("(end)") != std::string::npos || row.find("--More--") != std::string::npos) return true;
     auto of = row.find(" of ");
     if (of != std::string::npos && row.find('(') < of && row.find(')', of) != std::string::npos) return true;
   }

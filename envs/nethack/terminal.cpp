@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -37,6 +39,12 @@ terminal::~terminal() {
 
 core::status terminal::start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                              const std::string& dir, int rows, int cols, std::chrono::milliseconds deadline) {
+  if (auto st = spawn(argv, env, dir, rows, cols); !st) return st;
+  return await_start(deadline);
+}
+
+core::status terminal::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                             const std::string& dir, int rows, int cols) {
   kill();
   rows_ = rows;
   cols_ = cols;
@@ -48,6 +56,7 @@ core::status terminal::start(const std::vector<std::string>& argv, const std::ve
     vterm_set_size(vt_, rows, cols);
   }
   vterm_screen_reset(screen_, 1);
+  dirty_ = true;
 
   std::vector<char*> cargv, cenv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -55,22 +64,48 @@ core::status terminal::start(const std::vector<std::string>& argv, const std::ve
   for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
   cenv.push_back(nullptr);
 
+  // A pty by hand and posix_spawn (vfork-based) rather than forkpty: forking a large learner
+  // process to start a game would copy its page tables every reset.
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+    if (master >= 0) close(master);
+    return core::make_error(core::errc::io, std::string("cannot open a pty: ") + std::strerror(errno));
+  }
+  char slave[128];
+  if (ptsname_r(master, slave, sizeof slave) != 0) {
+    close(master);
+    return core::make_error(core::errc::io, std::string("ptsname: ") + std::strerror(errno));
+  }
   winsize ws{};
   ws.ws_row = static_cast<unsigned short>(rows);
   ws.ws_col = static_cast<unsigned short>(cols);
-  int master = -1;
-  pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
-  if (pid < 0) return core::make_error(core::errc::io, std::string("forkpty failed: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here to exec.
-    if (chdir(dir.c_str()) != 0) _exit(126);
-    execve(cargv[0], cargv.data(), cenv.data());
-    _exit(127);
+  ioctl(master, TIOCSWINSZ, &ws);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  // After setsid, opening the slave makes it the controlling terminal.
+  posix_spawn_file_actions_addopen(&fa, 0, slave, O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    close(master);
+    return core::make_error(core::errc::io, "cannot start " + argv[0] + ": " + std::strerror(rc));
   }
   pid_ = pid;
   master_ = master;
   fcntl(master_, F_SETFL, fcntl(master_, F_GETFL) | O_NONBLOCK);
-  fcntl(master_, F_SETFD, FD_CLOEXEC);
   std::string proc = "/proc/" + std::to_string(pid);
   io_fd_ = open((proc + "/io").c_str(), O_RDONLY | O_CLOEXEC);
   syscall_fd_ = open((proc + "/syscall").c_str(), O_RDONLY | O_CLOEXEC);
@@ -78,15 +113,21 @@ core::status terminal::start(const std::vector<std::string>& argv, const std::ve
   if (io_fd_ < 0 || syscall_fd_ < 0 || stat_fd_ < 0) {
     kill();
     return core::make_error(core::errc::io, "cannot read /proc/" + std::to_string(pid) +
-                                                "/{io,syscall}: is the game binary setgid? (use a plain copy)");
+                                                "/{io,syscall,stat}: is the game binary setgid? (use a plain copy)");
   }
   prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: keeps ppoll sleeps short (measured: ~1.3x faster steps)
+  return {};
+}
+
+core::status terminal::await_start(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return core::make_error(core::errc::internal, "terminal::await_start without a started program");
   wait w = wait_for_key(0, std::chrono::steady_clock::now() + deadline);
   if (w == wait::ready) return {};
   std::string first_row = row_text(0);
   kill();
-  return core::make_error(core::errc::io, std::string(w == wait::exited ? "the game exited at start" : "the game did not "
-                                                      "wait for a key in time") + "; top line: '" + first_row + "'");
+  return core::make_error(core::errc::io, std::string(w == wait::exited ? "the program exited at start"
+                                                                        : "the program did not wait for a key in time") +
+                                              "; top line: '" + first_row + "'");
 }
 
 terminal::wait terminal::send(std::string_view keys, std::chrono::milliseconds deadline) {
@@ -117,7 +158,8 @@ terminal::wait terminal::wait_for_key(uint64_t target, std::chrono::steady_clock
       drain();  // once the child is blocked, the pty holds everything it wrote
       return wait::ready;
     }
-    if (!open || child_exited()) {
+    // A child that exits closes the pty (EIO); waitpid is only a backstop, so it stays off the hot path.
+    if (!open || ((spins & 255) == 255 && child_exited())) {
       drain();
       return wait::exited;
     }
@@ -138,6 +180,7 @@ bool terminal::drain() {
     ssize_t n = read(master_, buf_.data(), buf_.size());
     if (n > 0) {
       vterm_input_write(vt_, buf_.data(), static_cast<size_t>(n));
+      dirty_ = true;
       continue;
     }
     if (n == 0) return false;
@@ -197,36 +240,50 @@ void terminal::kill() {
   }
 }
 
-std::string terminal::row_text(int row) const {
-  std::string out(static_cast<size_t>(cols_), ' ');
-  VTermScreenCell cell;
-  for (int c = 0; c < cols_; ++c) {
-    if (!vterm_screen_get_cell(screen_, VTermPos{row, c}, &cell)) continue;
-    uint32_t ch = cell.chars[0];
-    out[static_cast<size_t>(c)] = ch == 0 ? ' ' : ch < 128 ? static_cast<char>(ch) : '?';
-  }
-  return out;
-}
-
-void terminal::decode(uint8_t* chars, uint8_t* colors) const {
+void terminal::snapshot() const {
+  if (!dirty_) return;
+  const auto cells = static_cast<size_t>(rows_ * cols_);
+  chars_.resize(cells);
+  colors_.resize(cells);
   VTermScreenCell cell;
   for (int r = 0; r < rows_; ++r) {
     for (int c = 0; c < cols_; ++c) {
       const size_t i = static_cast<size_t>(r * cols_ + c);
       if (!vterm_screen_get_cell(screen_, VTermPos{r, c}, &cell)) {
-        chars[i] = ' ';
-        colors[i] = 0;
+        chars_[i] = ' ';
+        colors_[i] = 0;
         continue;
       }
       uint32_t ch = cell.chars[0];
-      chars[i] = ch == 0 ? ' ' : ch < 128 ? static_cast<uint8_t>(ch) : '?';
+      chars_[i] = ch == 0 ? ' ' : ch < 128 ? static_cast<uint8_t>(ch) : '?';
       // tty NetHack draws bright colours as bold; the default foreground counts as grey (7).
       uint8_t col = 7;
       if (VTERM_COLOR_IS_INDEXED(&cell.fg) && !VTERM_COLOR_IS_DEFAULT_FG(&cell.fg)) col = cell.fg.indexed.idx & 7;
       if (cell.attrs.bold) col = static_cast<uint8_t>(col | 8);
-      colors[i] = ch == 0 || ch == ' ' ? 0 : col;
+      colors_[i] = chars_[i] == ' ' ? 0 : col;
     }
   }
+  dirty_ = false;
+}
+
+std::string terminal::row_text(int row) const {
+  snapshot();
+  return std::string(reinterpret_cast<const char*>(chars_.data()) + row * cols_, static_cast<size_t>(cols_));
+}
+
+int terminal::find_row(std::string_view needle) const {
+  snapshot();
+  for (int r = 0; r < rows_; ++r) {
+    std::string_view row(reinterpret_cast<const char*>(chars_.data()) + r * cols_, static_cast<size_t>(cols_));
+    if (row.find(needle) != std::string_view::npos) return r;
+  }
+  return -1;
+}
+
+void terminal::decode(uint8_t* chars, uint8_t* colors) const {
+  snapshot();
+  std::memcpy(chars, chars_.data(), chars_.size());
+  std::memcpy(colors, colors_.data(), colors_.size());
 }
 
 int terminal::cursor_row() const {

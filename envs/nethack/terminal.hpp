@@ -38,6 +38,11 @@ class terminal {
   /// and waits until it first waits for a key.
   core::status start(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& dir,
                      int rows, int cols, std::chrono::milliseconds deadline);
+  /// Starts the program without waiting: it initialises while the caller does other work.
+  core::status spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& dir,
+                     int rows, int cols);
+  /// After spawn(): waits until the program first waits for a key.
+  core::status await_start(std::chrono::milliseconds deadline);
   /// Sends keys and waits until the program waits for the next key (or exits, or the deadline).
   wait send(std::string_view keys, std::chrono::milliseconds deadline);
   /// SIGKILL, reap, close the pty. Safe to call twice.
@@ -49,6 +54,8 @@ class terminal {
   int cols() const noexcept { return cols_; }
   /// One row as text, padded with spaces to the full width (ASCII; other code points become '?').
   std::string row_text(int row) const;
+  /// The first row containing `needle`, or -1.
+  int find_row(std::string_view needle) const;
   /// Writes characters and colours (0-15: bold adds 8; default foreground = 7) of the screen.
   void decode(uint8_t* chars, uint8_t* colors) const;
   /// Cursor position.
@@ -59,6 +66,7 @@ class terminal {
 
  private:
   bool drain();  // reads what the child wrote; false on EOF/EIO
+  void snapshot() const;  // decodes the screen once after new output
   bool child_exited();
   wait wait_for_key(uint64_t target_rchar, std::chrono::steady_clock::time_point until);
   uint64_t read_rchar() const;
@@ -73,6 +81,9 @@ class terminal {
   VTerm* vt_ = nullptr;
   VTermScreen* screen_ = nullptr;
   std::vector<char> buf_;
+  // The decoded screen, refreshed lazily: several readers per step share one decode.
+  mutable std::vector<uint8_t> chars_, colors_;
+  mutable bool dirty_ = true;
 };
 
 }  // namespace lantern::envs::nethack

@@ -29,7 +29,7 @@ TEST(Terminal, AProgramThatExitsIsReportedNotWaitedFor) {
   terminal t;
   auto st = t.start({"/bin/true"}, {}, "/", 24, 80, milliseconds(2000));
   ASSERT_FALSE(st);
-  EXPECT_NE(st.error().message.find("exited at start"), std::string::npos);
+  EXPECT_NE(st.error().message.find("exited at start"), std::string::npos) << st.error().message;
   EXPECT_FALSE(t.running());
 }
 
