@@ -73,6 +73,9 @@ class env {
   virtual void reset(uint64_t seed, slot out) = 0;
   /// Takes one action. After a terminated or truncated step, the caller resets before stepping.
   virtual void step(const action& a, slot out) = 0;
+  /// A hint: the next reset will probably use `seed`. An env whose reset is slow (a game process
+  /// to start) may prepare that episode now; the default does nothing.
+  virtual void prefetch_reset(uint64_t seed) { (void)seed; }
 };
 
 }  // namespace lantern::envs

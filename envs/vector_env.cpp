@@ -39,6 +39,7 @@ uint64_t vector_env::episode_seed(size_t i) const noexcept {
 const core::obs_batch& vector_env::reset() {
   for (size_t i = 0; i < envs_.size(); ++i) {
     envs_[i]->reset(episode_seed(i), slot(batch_, i));
+    envs_[i]->prefetch_reset(core::derive_seed(env_seed(i), episode_index_[i] + 1));
     batch_.episode_step[i] = 0;
     running_return_[i] = 0.0f;
   }
@@ -92,6 +93,7 @@ void vector_env::after_step(size_t i) {
   ++episode_index_[i];
   slot s(batch_, i);
   envs_[i]->reset(episode_seed(i), s);
+  envs_[i]->prefetch_reset(core::derive_seed(env_seed(i), episode_index_[i] + 1));
   s.outcome(reward, term, trunc, succ, score);
   saved_caption_.swap(batch_.caption[i]);
   saved_note_.swap(batch_.note[i]);

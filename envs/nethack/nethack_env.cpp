@@ -61,6 +61,8 @@ void nethack_env::add_options(core::schema& s, const std::string& p) {
             10, 600000);
   s.boolean(p + ".seeded", true, "reproducible games: the seed shim controls the game's randomness and clock");
   s.integer(p + ".clock", 1600000000, "seeded games: what time() returns (it sets the moon phase and night)", 0);
+  s.boolean(p + ".prespawn", false, "start the next episode's game while this one is played (hides reset latency; "
+            "a second game process per env)");
   s.boolean(p + ".wizard", false, "NetHack's debug mode, for tests and debugging (root or a sysconf WIZARD only)");
   s.string(p + ".binary", "/usr/lib/games/nethack/nethack-console", "the NetHack binary to copy and run");
   s.string(p + ".runtime_dir", "", "where playgrounds live (empty: $TMPDIR/lantern-nethack)");
@@ -81,6 +83,7 @@ core::result<std::unique_ptr<env>> nethack_env::create(const core::config_view& 
   o.step_deadline_ms = static_cast<int>(cfg.integer("step_deadline_ms"));
   o.seeded = cfg.boolean("seeded");
   o.clock = static_cast<long>(cfg.integer("clock"));
+  o.prespawn = cfg.boolean("prespawn");
   o.wizard = cfg.boolean("wizard");
   o.binary = cfg.string("binary");
   o.runtime_dir = cfg.string("runtime_dir");
@@ -149,8 +152,10 @@ nethack_env::nethack_env(nethack_options opt) : opt_(std::move(opt)), actions_(a
 
 nethack_env::~nethack_env() {
   term_.kill();
+  standby_.kill();
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
+  if (!standby_dir_.empty()) fs::remove_all(standby_dir_, ec);
 }
 
 core::status nethack_env::prepare_playground() {
@@ -180,14 +185,25 @@ core::status nethack_env::prepare_playground() {
     ::chmod(tmp.c_str(), 0755);  // drops setgid
     fs::rename(tmp, binary_copy_, ec);
   }
+  if (auto st = make_playground(root, dir_); !st) return st;
+  if (opt_.prespawn)
+    if (auto st = make_playground(root, standby_dir_); !st) return st;
+  shim_ = opt_.shim.empty() ? LANTERN_NETHACK_SHIM : opt_.shim;
+  if (opt_.seeded && (shim_.empty() || !fs::exists(shim_)))
+    return core::make_error(core::errc::not_found, "seed shim not found at '" + shim_ + "'");
+  return {};
+}
+
+core::status nethack_env::make_playground(const std::string& root, std::string& dir) {
+  std::error_code ec;
   std::string tmpl = root + "/inst-" + std::to_string(getpid()) + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) return core::make_error(core::errc::io, "mkdtemp in " + root + ": " + std::strerror(errno));
-  dir_ = tmpl;
-  fs::create_directory(dir_ + "/save", ec);
+  dir = tmpl;
+  fs::create_directory(dir + "/save", ec);
   const fs::path data = fs::path(opt_.binary).parent_path();
-  for (const char* f : {"nhdat", "symbols", "license"}) fs::create_symlink(data / f, dir_ + "/" + f, ec);
-  for (const char* f : {"record", "logfile", "xlogfile", "perm"}) std::ofstream(dir_ + "/" + f).flush();
-  std::ofstream rc(dir_ + "/nethackrc");
+  for (const char* f : {"nhdat", "symbols", "license"}) fs::create_symlink(data / f, dir + "/" + f, ec);
+  for (const char* f : {"record", "logfile", "xlogfile", "perm"}) std::ofstream(dir + "/" + f).flush();
+  std::ofstream rc(dir + "/nethackrc");
   rc << "OPTIONS=windowtype:tty\n"
      << "OPTIONS=role:" << opt_.role << ",race:" << opt_.race << ",gender:" << opt_.gender
      << ",align:" << opt_.alignment << "\n"
@@ -202,14 +218,11 @@ core::status nethack_env::prepare_playground() {
      << "OPTIONS=!cmdassist,!rest_on_space,!null\n"
      << "OPTIONS=disclose:-i -a -v -g -c -o\n"
      << "OPTIONS=!tombstone\n";
-  if (!rc.flush()) return core::make_error(core::errc::io, "cannot write " + dir_ + "/nethackrc");
-  shim_ = opt_.shim.empty() ? LANTERN_NETHACK_SHIM : opt_.shim;
-  if (opt_.seeded && (shim_.empty() || !fs::exists(shim_)))
-    return core::make_error(core::errc::not_found, "seed shim not found at '" + shim_ + "'");
+  if (!rc.flush()) return core::make_error(core::errc::io, "cannot write " + dir + "/nethackrc");
   return {};
 }
 
-void nethack_env::clean_playground() {
+void nethack_env::clean_playground(const std::string& dir) {
   // Stale locks are never reclaimed (after 10: "Too many hacks running now"), and a save file
   // would be restored into the next game.
   // Lock and level files are named "alock", "alock.3" or, in debug mode, "0wizard.1": remove
@@ -218,18 +231,17 @@ void nethack_env::clean_playground() {
                                "save"};
   std::error_code ec;
   std::vector<fs::path> stale;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string n = entry.path().filename().string();
     if (std::find(std::begin(keep), std::end(keep), n) == std::end(keep)) stale.push_back(entry.path());
   }
-  for (const auto& entry : fs::directory_iterator(dir_ + "/save", ec)) stale.push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(dir + "/save", ec)) stale.push_back(entry.path());
   for (const auto& p : stale) fs::remove_all(p, ec);
 }
 
-core::status nethack_env::launch(uint64_t seed) {
-  std::vector<std::string> vars = {"TERM=xterm", "HOME=" + dir_, "HACKDIR=" + dir_,
-                                  "NETHACKOPTIONS=" + dir_ + "/nethackrc", "USER=agent", "LANG=C",
-                                  "PATH=/usr/bin:/bin"};
+core::status nethack_env::spawn_game(terminal& t, const std::string& dir, uint64_t seed) {
+  std::vector<std::string> vars = {"TERM=xterm", "HOME=" + dir, "HACKDIR=" + dir, "NETHACKOPTIONS=" + dir + "/nethackrc",
+                                   "USER=agent", "LANG=C", "PATH=/usr/bin:/bin"};
   if (opt_.seeded) {
     vars.push_back("LD_PRELOAD=" + shim_);
     vars.push_back("NH_SEED=" + std::to_string(seed));
@@ -237,11 +249,15 @@ core::status nethack_env::launch(uint64_t seed) {
   }
   std::vector<std::string> argv = {binary_copy_, "-u", "Agent"};
   if (opt_.wizard) argv.push_back("-D");
-  auto st = term_.start(argv, vars, dir_, 24, 80,
-                        std::chrono::milliseconds(opt_.step_deadline_ms));
+  return t.spawn(argv, vars, dir, 24, 80);
+}
+
+core::status nethack_env::check_started() {
+  auto st = term_.await_start(std::chrono::milliseconds(opt_.step_deadline_ms));
   if (!st) return st;
   const std::string top = term_.row_text(0);
-  for (const char* prompt : {"Shall I pick", "Who are you", "Hit return", "Too many hacks", "Restoring save file"}) {
+  for (const char* prompt : {"Shall I pick", "Who are you", "Hit return", "Too many hacks", "Restoring save file",
+                             "already a game in progress"}) {
     if (top.find(prompt) != std::string::npos) {
       term_.kill();
       return core::make_error(core::errc::config, "NetHack stopped at a prompt instead of starting a game (role " +
@@ -252,11 +268,33 @@ core::status nethack_env::launch(uint64_t seed) {
   return {};
 }
 
+core::status nethack_env::launch(uint64_t seed) {
+  if (auto st = spawn_game(term_, dir_, seed); !st) return st;
+  return check_started();
+}
+
+void nethack_env::prefetch_reset(uint64_t seed) {
+  if (!opt_.prespawn) return;
+  standby_.kill();
+  clean_playground(standby_dir_);
+  standby_live_ = static_cast<bool>(spawn_game(standby_, standby_dir_, seed));
+  standby_seed_ = seed;
+}
+
 void nethack_env::reset(uint64_t seed, slot out) {
   seed_ = seed;
   term_.kill();
   clean_playground();
-  auto st = launch(seed);
+  core::status st;
+  if (standby_live_ && standby_seed_ == seed) {
+    // The prespawned game has been starting while the last episode was played.
+    standby_live_ = false;
+    term_.swap(standby_);
+    std::swap(dir_, standby_dir_);
+    st = check_started();
+  } else {
+    st = launch(seed);
+  }
   if (!st) {
     spdlog::warn("nethack: start failed ({}); cleaning the playground and retrying once", st.error().message);
     clean_playground();

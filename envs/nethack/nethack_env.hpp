@@ -43,6 +43,7 @@ struct nethack_options {
   std::string actions = "task";
   int step_deadline_ms = 5000;       ///< a game that does not wait for a key by then is restarted
   bool seeded = true;                ///< reproducible games through the seed shim
+  bool prespawn = false;             ///< start the next episode's game while this one is played
   bool wizard = false;               ///< NetHack's debug mode (-D; root or a sysconf WIZARD only): for tests
   long clock = 1600000000;           ///< what time() returns in seeded games (moon phase, night)
   std::string binary = "/usr/lib/games/nethack/nethack-console";
@@ -62,6 +63,7 @@ class nethack_env final : public env {
   const env_spec& spec() const override { return spec_; }
   void reset(uint64_t seed, slot out) override;
   void step(const action& a, slot out) override;
+  void prefetch_reset(uint64_t seed) override;
 
   // For tests, tools and people.
   const status& stats() const { return status_; }
@@ -78,9 +80,13 @@ class nethack_env final : public env {
  private:
   explicit nethack_env(nethack_options opt);
   core::status prepare_playground();
+  core::status make_playground(const std::string& root, std::string& dir);
+  core::status spawn_game(terminal& t, const std::string& dir, uint64_t seed);
+  core::status check_started();
   core::status launch(uint64_t seed);
   core::status check_character();
-  void clean_playground();
+  void clean_playground() { clean_playground(dir_); }
+  static void clean_playground(const std::string& dir);
   // Answers --More-- until the game waits for a command; collects the messages into caption_.
   terminal::wait settle(terminal::wait w);
   bool death_on_screen() const;
@@ -93,7 +99,10 @@ class nethack_env final : public env {
   env_spec spec_;
   std::vector<key_action> actions_;
   terminal term_;
-  std::string dir_, binary_copy_, shim_;
+  terminal standby_;                 ///< the next episode's game, when prespawn is on
+  std::string dir_, standby_dir_, binary_copy_, shim_;
+  uint64_t standby_seed_ = 0;
+  bool standby_live_ = false;
   uint64_t seed_ = 0;
   status status_;
   std::string caption_;

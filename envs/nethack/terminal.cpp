@@ -225,6 +225,22 @@ bool terminal::blocked_reading_stdin() const {
   return close_paren && close_paren[1] == ' ' && close_paren[2] == 'S';
 }
 
+void terminal::swap(terminal& o) noexcept {
+  std::swap(pid_, o.pid_);
+  std::swap(master_, o.master_);
+  std::swap(io_fd_, o.io_fd_);
+  std::swap(syscall_fd_, o.syscall_fd_);
+  std::swap(stat_fd_, o.stat_fd_);
+  std::swap(rows_, o.rows_);
+  std::swap(cols_, o.cols_);
+  std::swap(vt_, o.vt_);
+  std::swap(screen_, o.screen_);
+  buf_.swap(o.buf_);
+  chars_.swap(o.chars_);
+  colors_.swap(o.colors_);
+  std::swap(dirty_, o.dirty_);
+}
+
 void terminal::kill() {
   // SIGKILL before closing the pty: closing it first sends SIGHUP, and NetHack would save.
   if (pid_ > 0) {

@@ -48,6 +48,8 @@ class terminal {
   /// SIGKILL, reap, close the pty. Safe to call twice.
   void kill();
   bool running() const noexcept { return pid_ > 0; }
+  /// Exchanges two terminals (their programs, ptys and screens).
+  void swap(terminal& other) noexcept;
   pid_t pid() const noexcept { return pid_; }
 
   int rows() const noexcept { return rows_; }

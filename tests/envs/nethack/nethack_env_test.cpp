@@ -239,6 +239,23 @@ TEST_F(NetHack, OracleTaskSucceedsNextToTheOracleNotNextToAnotherBlueMonster) {
   EXPECT_EQ(b->reward[0], 1.0f);
 }
 
+TEST_F(NetHack, APrespawnedGameIsTheSameGameAsAFreshStart) {
+  nethack_options o;
+  o.prespawn = true;
+  auto pre = make(o), fresh = make();
+  auto bp = batch_for(*pre), bf = batch_for(*fresh);
+  pre->reset(21, slot(*bp, 0));
+  pre->prefetch_reset(22);
+  for (int i = 0; i < 20; ++i) pre->step(action::pick(action_index(*pre, "search")), slot(*bp, 0));
+  pre->reset(22, slot(*bp, 0));  // uses the prespawned game
+  fresh->reset(22, slot(*bf, 0));
+  EXPECT_EQ(screen_of(*bp), screen_of(*bf));
+  pre->prefetch_reset(23);
+  pre->reset(24, slot(*bp, 0));  // not the seed that was prefetched: a fresh start
+  fresh->reset(24, slot(*bf, 0));
+  EXPECT_EQ(screen_of(*bp), screen_of(*bf));
+}
+
 TEST_F(NetHack, ThePlaygroundIsPrivateAndRemovedWithTheEnv) {
   std::string dir;
   {
