@@ -27,3 +27,6 @@ if(LANTERN_BUILD_TESTS)
 endif()
 
 pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)   # target PkgConfig::VTERM (NetHack's screen)
+find_package(cppzmq REQUIRED)                             # target cppzmq (ZeroMQ services)
+find_package(SQLite3 REQUIRED)                            # target SQLite::SQLite3 (label store)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # OpenAI-compatible HTTP client

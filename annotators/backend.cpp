@@ -1,0 +1,101 @@
+#include "annotators/backend.hpp"
+
+#include "annotators/store.hpp"
+
+#ifndef LANTERN_SOURCE_DIR
+#define LANTERN_SOURCE_DIR "."
+#endif
+
+namespace lantern::annotators {
+
+std::unique_ptr<backend> make_openai_backend(const core::config& cfg, const std::map<std::string, prompt_set>& prompts,
+                                             core::metrics_registry& metrics);
+
+namespace {
+
+// Answers only from labels recorded earlier (by an LLM, say) in another store; an unknown
+// caption is unlabelled, never invented.
+class replay_backend final : public backend {
+ public:
+  replay_backend(std::unique_ptr<label_store> s, const std::map<std::string, prompt_set>& prompts)
+      : store_(std::move(s)), prompts_(prompts) {}
+  std::string name() const override { return "replay"; }
+  size_t preferred_batch() const override { return 1024; }
+  std::vector<answer> label(const std::vector<item>& items) override {
+    std::vector<answer> out(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto p = prompts_.find(items[i].domain);
+      auto hit = p == prompts_.end() ? std::nullopt : store_->find(items[i].key(p->second.version()));
+      if (!hit) {
+        out[i].result = outcome::unlabelled;
+        out[i].error = "no recorded label in " + store_->path();
+        continue;
+      }
+      out[i].result = outcome::labelled;
+      out[i].lab.value = hit->value;
+      out[i].lab.from = store_->provenance_of(*hit);
+      out[i].lab.from.backend = "replay of " + out[i].lab.from.backend;
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<label_store> store_;
+  const std::map<std::string, prompt_set>& prompts_;
+};
+
+}  // namespace
+
+void add_annotator_options(core::schema& s) {
+  const std::string src = LANTERN_SOURCE_DIR;
+  s.string("annotator.backend", "rules", "where labels come from: rules (embedded heuristic), openai (an "
+           "OpenAI-compatible server) or replay (labels recorded earlier)", {"rules", "openai", "replay"});
+  s.string("annotator.store", "", "the SQLite label store (empty: $HOME/.local/state/lantern/labels.sqlite)");
+  s.string("annotator.prompts_dir", src + "/annotators/prompts", "directory of prompt files, one *.toml per domain");
+  s.string("annotator.rules_file", src + "/annotators/rules/rules.toml", "rules of the rules backend");
+  s.string("annotator.replay_store", "", "replay backend: the label store to answer from");
+  s.integer("annotator.queue_limit", 10000, "captions waiting for the backend; beyond it new ones are refused (busy)", 1);
+  s.real("annotator.raw_reply_sample", 0.05, "share of LLM replies kept verbatim in the store (unparsable ones always)",
+         0.0, 1.0);
+  s.integer("annotator.deadline_ms", 30000, "how long `lantern annotate` waits for its labels", 1);
+  const std::string p = "annotator.openai.";
+  s.string(p + "base_url", "http://127.0.0.1:8000/v1", "OpenAI-compatible server, up to /v1");
+  s.string(p + "model", "", "model name as the server knows it");
+  s.string(p + "api_key_env", "OPENAI_API_KEY", "environment variable holding the API key (unset: no key sent)");
+  s.string(p + "endpoint", "chat", "chat (/chat/completions, concurrent calls) or completions (/completions, many "
+           "prompts per call)", {"chat", "completions"});
+  s.integer(p + "concurrency", 8, "chat: calls in flight at once", 1, 256);
+  s.integer(p + "batch_size", 16, "completions: prompts per call", 1, 1024);
+  s.real(p + "temperature", 0.1, "sampling temperature", 0.0, 2.0);
+  s.integer(p + "max_tokens", 256, "completion tokens per reply", 1, 32768);
+  s.integer(p + "timeout_ms", 30000, "per-call timeout (connect, read, write)", 1);
+  s.integer(p + "retries", 3, "retries of a call that failed (connection, timeout, 429, 5xx)", 0, 20);
+  s.integer(p + "backoff_ms", 500, "first retry delay; doubles with each retry", 0);
+  s.integer(p + "breaker_failures", 5, "failed calls in a row that open the circuit breaker", 1);
+  s.integer(p + "breaker_cooldown_ms", 10000, "how long the open breaker refuses calls", 0);
+  s.integer(p + "parse_retries", 1, "times an item whose reply had no label is asked again", 0, 10);
+  s.string(p + "no_label_policy", "neutral", "a reply that never has a label becomes: neutral (negative, or tie for "
+           "ranking; marked resolved by policy) or skip (unlabelled, not stored)", {"neutral", "skip"});
+}
+
+core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
+                                                    const std::map<std::string, prompt_set>& prompts,
+                                                    core::metrics_registry& metrics) {
+  const std::string& name = cfg.string("annotator.backend");
+  if (name == "rules") return make_rules_backend(cfg.string("annotator.rules_file"));
+  if (name == "openai") {
+    if (cfg.string("annotator.openai.model").empty())
+      return core::make_error(core::errc::config, cfg.origin("annotator.openai.model") +
+                                                      ": key 'annotator.openai.model' must name the served model");
+    return make_openai_backend(cfg, prompts, metrics);
+  }
+  const std::string& path = cfg.string("annotator.replay_store");
+  if (path.empty())
+    return core::make_error(core::errc::config, cfg.origin("annotator.replay_store") +
+                                                    ": key 'annotator.replay_store' must name a label store to replay");
+  auto s = label_store::open(path);
+  if (!s) return s.error();
+  return std::unique_ptr<backend>(new replay_backend(std::move(s.value()), prompts));
+}
+
+}  // namespace lantern::annotators

@@ -1,0 +1,45 @@
+// annotators/backend.hpp: where labels come from when the store has none. Three backends:
+// openai (any OpenAI-compatible server), rules (the embedded heuristic default) and replay
+// (labels recorded earlier, never invented).
+//
+//   std::unique_ptr<backend> b = make_backend(cfg, prompts, metrics);   // from the config
+//   std::vector<answer> out = b->label(items);                           // one answer per item
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "annotators/prompts.hpp"
+#include "annotators/types.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/metrics.hpp"
+
+namespace lantern::annotators {
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  /// The name that goes into provenance ("openai", "rules (heuristic)", "replay").
+  virtual std::string name() const = 0;
+  /// Labels items; returns exactly one answer per item, in order. Never throws: failures are
+  /// answers with outcome::error (or unlabelled).
+  virtual std::vector<answer> label(const std::vector<item>& items) = 0;
+  /// How many items one label() call should carry.
+  virtual size_t preferred_batch() const { return 32; }
+};
+
+/// Adds the annotator's keys (annotator.*) to a schema.
+void add_annotator_options(core::schema& s);
+
+/// Builds the backend named by annotator.backend.
+core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
+                                                    const std::map<std::string, prompt_set>& prompts,
+                                                    core::metrics_registry& metrics);
+
+/// The heuristic rules backend (annotators/rules/rules.toml).
+core::result<std::unique_ptr<backend>> make_rules_backend(const std::string& rules_file);
+
+}  // namespace lantern::annotators

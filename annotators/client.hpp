@@ -1,0 +1,63 @@
+// annotators/client.hpp: the asynchronous client of the annotator service, for the reward
+// learner (and `lantern annotate`). submit() returns at once; poll() hands back the replies
+// that have arrived. A request not answered within `resend_after` is sent again (requests are
+// idempotent by caption), so a service that was restarted answers what was outstanding.
+// Not thread-safe: one client per thread.
+//
+//   annotator_client c(ctx, "tcp://127.0.0.1:7710");
+//   uint64_t id = c.submit({it}, std::chrono::seconds(30));
+//   for (auto& done : c.poll(std::chrono::milliseconds(10))) use(done.id, done.answers);
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "annotators/types.hpp"
+#include "core/error.hpp"
+
+namespace lantern::annotators {
+
+class annotator_client {
+ public:
+  annotator_client(zmq::context_t& ctx, std::string endpoint,
+                   std::chrono::milliseconds resend_after = std::chrono::milliseconds(2000));
+
+  /// Sends a request; `deadline` is how long the service may take before answering unlabelled.
+  uint64_t submit(std::vector<item> items, std::chrono::milliseconds deadline);
+
+  struct completed {
+    uint64_t id;
+    std::vector<answer> answers;
+  };
+  /// Replies that arrived within `wait`; resends what has waited too long.
+  std::vector<completed> poll(std::chrono::milliseconds wait);
+
+  /// Blocking: submit and wait up to `timeout`; an error if the service never answers.
+  core::result<std::vector<answer>> annotate(std::vector<item> items, std::chrono::milliseconds timeout);
+  /// The service's metrics as JSON text.
+  core::result<std::string> stats(std::chrono::milliseconds timeout);
+
+  size_t outstanding() const { return outstanding_.size(); }
+  const std::string& endpoint() const { return endpoint_; }
+  /// Error replies (malformed requests) seen so far.
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  struct sent {
+    std::string bytes;
+    std::chrono::steady_clock::time_point last_sent;
+  };
+  void send_bytes(const std::string& bytes);
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::chrono::milliseconds resend_after_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, sent> outstanding_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace lantern::annotators

@@ -1,0 +1,100 @@
+// The rules backend: goal-conditioned regular expressions with weights, from a data file. A
+// heuristic stand-in for an LLM: its name, its docs and every label's provenance say so.
+#include <chrono>
+#include <regex>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "annotators/backend.hpp"
+
+namespace lantern::annotators {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class rules_backend final : public backend {
+ public:
+  struct rule {
+    std::regex pattern;
+    double weight;
+  };
+  std::map<std::string, std::vector<rule>> rules;  // "domain.goal" -> rules
+  std::string version;
+
+  std::string name() const override { return "rules (heuristic)"; }
+  size_t preferred_batch() const override { return 256; }
+
+  double score(const std::vector<rule>& rs, const std::string& caption) const {
+    double s = 0;
+    for (const auto& r : rs)
+      if (std::regex_search(caption, r.pattern)) s += r.weight;
+    return s;
+  }
+
+  std::vector<answer> label(const std::vector<item>& items) override {
+    std::vector<answer> out(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      const item& it = items[i];
+      auto rs = rules.find(it.domain + "." + it.goal);
+      if (rs == rules.end()) {
+        out[i].result = outcome::error;
+        out[i].error = "the rules backend has no rules for goal '" + it.goal + "' of '" + it.domain + "'";
+        continue;
+      }
+      int value;
+      if (it.k == kind::classification) {
+        value = score(rs->second, it.caption) > 0 ? positive : negative;
+      } else {
+        double a = score(rs->second, it.caption), b = score(rs->second, it.caption2);
+        value = a > b ? first : b > a ? second : tie;
+      }
+      out[i].result = outcome::labelled;
+      out[i].lab.value = value;
+      out[i].lab.from = provenance{name(), version, "", now_seconds(), false};
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+core::result<std::unique_ptr<backend>> make_rules_backend(const std::string& rules_file) {
+  toml::table t;
+  try {
+    t = toml::parse_file(rules_file);
+  } catch (const toml::parse_error& e) {
+    return core::make_error(core::errc::config, rules_file + ":" + std::to_string(e.source().begin.line) +
+                                                    ": TOML syntax error: " + std::string(e.description()));
+  } catch (const std::exception& e) {
+    return core::make_error(core::errc::io, "cannot read rules file " + rules_file + ": " + e.what());
+  }
+  auto b = std::make_unique<rules_backend>();
+  b->version = t["version"].value_or(std::string("rules"));
+  for (auto&& [domain, node] : t) {
+    auto* goals = node.as_table();
+    if (!goals) continue;
+    for (auto&& [goal, list] : *goals) {
+      auto* arr = list.as_array();
+      if (!arr) continue;
+      std::string key = std::string(domain.str()) + "." + std::string(goal.str());
+      for (auto&& r : *arr) {
+        auto* rt = r.as_table();
+        auto pattern = rt ? (*rt)["pattern"].value<std::string>() : std::nullopt;
+        auto weight = rt ? (*rt)["weight"].value<double>() : std::nullopt;
+        if (!pattern || !weight)
+          return core::make_error(core::errc::config, rules_file + ": every rule of " + key + " needs pattern and weight");
+        try {
+          b->rules[key].push_back({std::regex(*pattern, std::regex::icase | std::regex::ECMAScript), *weight});
+        } catch (const std::regex_error& e) {
+          return core::make_error(core::errc::config, rules_file + ": " + key + ": bad pattern '" + *pattern + "': " + e.what());
+        }
+      }
+    }
+  }
+  return std::unique_ptr<backend>(std::move(b));
+}
+
+}  // namespace lantern::annotators
