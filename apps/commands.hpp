@@ -31,4 +31,9 @@ std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, cons
 /// Adds the play options to the schema.
 void add_play_options(core::schema& s);
 
+/// `lantern annotate`, `lantern annotator serve`, `lantern labels export|import|stats`.
+std::function<int()> add_annotate(CLI::App& app, const core::schema& s, common_flags& f);
+std::function<int()> add_annotator(CLI::App& app, const core::schema& s, common_flags& f);
+std::function<int()> add_labels(CLI::App& app, const core::schema& s, common_flags& f);
+
 }  // namespace lantern::apps

@@ -1,6 +1,7 @@
 // The `lantern` binary: one program, one subcommand per job.
 #include <iostream>
 
+#include "annotators/backend.hpp"
 #include "apps/commands.hpp"
 #include "core/log.hpp"
 #include "envs/registry.hpp"
@@ -31,12 +32,16 @@ int main(int argc, char** argv) {
   core::schema schema;
   registry.add_options(schema);
   apps::add_play_options(schema);
+  annotators::add_annotator_options(schema);
 
   CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};
   app.require_subcommand(1);
   apps::common_flags flags;
 
   auto run_play = apps::add_play(app, registry, schema, flags);
+  auto run_annotate = apps::add_annotate(app, schema, flags);
+  auto run_annotator = apps::add_annotator(app, schema, flags);
+  auto run_labels = apps::add_labels(app, schema, flags);
 
   auto* options = app.add_subcommand("options", "print every config key with its type, default and description");
   options->callback([&] { std::cout << schema.to_markdown(); });
@@ -52,5 +57,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (app.got_subcommand("play")) return run_play();
+  if (app.got_subcommand("annotate")) return run_annotate();
+  if (app.got_subcommand("annotator")) return run_annotator();
+  if (app.got_subcommand("labels")) return run_labels();
   return 0;
 }
