@@ -48,6 +48,7 @@ class reader {
     return true;
   }
   bool done() const { return pos_ == b_.size(); }
+  size_t left() const { return b_.size() - pos_; }
   // Checks magic and version; reads the type and id.
   core::status header(uint8_t& type, uint64_t& id) {
     if (b_.size() < 14) return core::make_error(core::errc::parse, "message too short (" + std::to_string(b_.size()) + " bytes)");
@@ -105,7 +106,10 @@ core::result<request> decode_request(std::string_view bytes) {
   if (out.type != msg::annotate) return core::make_error(core::errc::parse, "unknown request type " + std::to_string(type));
   uint32_t n = 0;
   if (!r.u32(out.deadline_ms) || !r.u32(n)) return core::make_error(core::errc::parse, "truncated annotate header");
-  if (n > max_items) return core::make_error(core::errc::parse, "too many items: " + std::to_string(n));
+  // Each item takes at least 17 bytes: a count larger than the message can hold is a lie, and
+  // believing it would allocate for it.
+  if (n > max_items || n > r.left() / 17)
+    return core::make_error(core::errc::parse, "item count " + std::to_string(n) + " does not fit the message");
   out.items.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t k = 0;
@@ -148,7 +152,7 @@ core::result<reply> decode_reply(std::string_view bytes) {
   out.type = static_cast<msg>(type);
   if (out.type == msg::annotate_reply) {
     uint32_t n = 0;
-    if (!r.u32(n) || n > max_items) return core::make_error(core::errc::parse, "bad answer count");
+    if (!r.u32(n) || n > max_items || n > r.left() / 27) return core::make_error(core::errc::parse, "bad answer count");
     out.answers.resize(n);
     for (auto& a : out.answers) {
       uint8_t res = 0, value = 0, policy = 0;

@@ -1,0 +1,212 @@
+#include "annotators/backend.hpp"
+
+#include <gtest/gtest.h>
+
+#include "annotators/helpers.hpp"
+#include "annotators/store.hpp"
+#include "fake_llm.hpp"
+
+namespace lantern::annotators {
+namespace {
+
+using testing::annotator_config;
+using testing::behaviour;
+using testing::fake_llm;
+using namespace std::chrono_literals;
+
+std::map<std::string, prompt_set> prompts() {
+  auto p = load_prompt_dir(std::string(LANTERN_SOURCE_DIR) + "/annotators/prompts");
+  EXPECT_TRUE(p);
+  return std::move(p.value());
+}
+
+item nh(const std::string& caption, const std::string& goal = "default") {
+  return item{kind::classification, "nethack", goal, caption, ""};
+}
+
+TEST(RulesBackend, LabelsByGoalAndSaysItIsAHeuristic) {
+  core::metrics_registry m;
+  auto p = prompts();
+  auto b = make_backend(annotator_config({}), p, m);
+  ASSERT_TRUE(b) << b.error().message;
+  auto out = b.value()->label({nh("You kill the newt!"), nh("You kill the newt!", "gold"), nh("You see here 7 gold pieces.", "gold"),
+                               nh("It's a wall."), item{kind::ranking, "nethack", "descend", "You hear a door open.",
+                                                        "There is a staircase down here."}});
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0].lab.value, positive);
+  EXPECT_EQ(out[1].lab.value, negative);
+  EXPECT_EQ(out[2].lab.value, positive);
+  EXPECT_EQ(out[3].lab.value, negative);
+  EXPECT_EQ(out[4].lab.value, second);
+  EXPECT_EQ(out[0].lab.from.backend, "rules (heuristic)");
+  auto bad = b.value()->label({item{kind::classification, "nethack", "nosuchgoal", "x", ""}});
+  EXPECT_EQ(bad[0].result, outcome::error);
+}
+
+TEST(ReplayBackend, AnswersOnlyWhatWasRecorded) {
+  testing::temp_store recorded;
+  {
+    auto s = label_store::open(recorded.path);
+    label_store::entry e{nh("You kill the newt!"), label{positive, provenance{"openai", "llama", "nethack-v1", 1, false}, ""}};
+    ASSERT_TRUE(s.value()->put({e}));
+  }
+  core::metrics_registry m;
+  auto p = prompts();
+  auto b = make_backend(annotator_config({"annotator.backend=replay", "annotator.replay_store=" + recorded.path}), p, m);
+  ASSERT_TRUE(b) << b.error().message;
+  auto out = b.value()->label({nh("You kill the newt!"), nh("Never seen before.")});
+  EXPECT_EQ(out[0].result, outcome::labelled);
+  EXPECT_EQ(out[0].lab.from.backend, "replay of openai");
+  EXPECT_EQ(out[0].lab.from.model, "llama");
+  EXPECT_EQ(out[1].result, outcome::unlabelled);
+}
+
+TEST(ReplayBackend, NeedsAStoreToReplay) {
+  core::metrics_registry m;
+  auto p = prompts();
+  auto b = make_backend(annotator_config({"annotator.backend=replay"}), p, m);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find("annotator.replay_store"), std::string::npos);
+}
+
+class OpenAI : public ::testing::Test {
+ protected:
+  std::unique_ptr<backend> make(const fake_llm& llm, std::vector<std::string> extra = {}) {
+    std::vector<std::string> sets = {"annotator.backend=openai", "annotator.openai.model=test-model",
+                                     "annotator.openai.base_url=" + llm.base_url(), "annotator.openai.backoff_ms=10",
+                                     "annotator.openai.timeout_ms=500", "annotator.openai.breaker_cooldown_ms=60000"};
+    sets.insert(sets.end(), extra.begin(), extra.end());
+    auto b = make_backend(annotator_config(sets), prompts_, metrics);
+    EXPECT_TRUE(b) << b.error().message;
+    return std::move(b.value());
+  }
+  uint64_t counter(const std::string& name) { return metrics.add_counter(name, "").value(); }
+  core::metrics_registry metrics;
+  std::map<std::string, prompt_set> prompts_ = prompts();
+};
+
+TEST_F(OpenAI, AVerboseChatReplyIsLabelledWithProvenance) {
+  fake_llm llm([](const nlohmann::json&, int) {
+    return behaviour{200, "Let me think. Killing a monster gives experience, which raises the score.\n\nAnswer: yes", 0ms, false};
+  });
+  auto b = make(llm);
+  auto out = b->label({nh("You kill the newt!")});
+  ASSERT_EQ(out[0].result, outcome::labelled) << out[0].error;
+  EXPECT_EQ(out[0].lab.value, positive);
+  EXPECT_EQ(out[0].lab.from.backend, "openai");
+  EXPECT_EQ(out[0].lab.from.model, "test-model");
+  auto req = nlohmann::json::parse(llm.last_request());
+  EXPECT_EQ(req["model"], "test-model");
+  EXPECT_EQ(req["messages"][0]["role"], "system");
+  EXPECT_NE(req["messages"][1]["content"].get<std::string>().find("\"You kill the newt!\""), std::string::npos);
+  EXPECT_EQ(counter("annotator_prompt_tokens_total"), 100u);
+  EXPECT_EQ(counter("annotator_completion_tokens_total"), 7u);
+}
+
+TEST_F(OpenAI, TheApiKeyComesFromTheNamedEnvironmentVariable) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{}; });
+  ::setenv("LANTERN_TEST_KEY", "sk-test-123", 1);
+  auto b = make(llm, {"annotator.openai.api_key_env=LANTERN_TEST_KEY"});
+  b->label({nh("x")});
+  EXPECT_EQ(llm.saw_auth(), "Bearer sk-test-123");
+}
+
+TEST_F(OpenAI, CompletionsCarryManyPromptsPerCall) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: no", 0ms, false}; });
+  auto b = make(llm, {"annotator.openai.endpoint=completions", "annotator.openai.batch_size=8"});
+  std::vector<item> items;
+  for (int i = 0; i < 20; ++i) items.push_back(nh("message " + std::to_string(i)));
+  auto out = b->label(items);
+  EXPECT_EQ(llm.calls(), 3);  // 8 + 8 + 4
+  for (const auto& a : out) EXPECT_EQ(a.lab.value, negative);
+}
+
+TEST_F(OpenAI, AReplyWithNoLabelIsAskedAgainThenResolvedByPolicy) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "I'd rather not say.", 0ms, false}; });
+  auto b = make(llm, {"annotator.openai.parse_retries=2"});
+  auto out = b->label({nh("You hear someone counting money."),
+                       item{kind::ranking, "nethack", "default", "a", "b"}});
+  EXPECT_EQ(llm.calls(), 6);  // 2 items x (1 + 2 retries)
+  EXPECT_EQ(counter("annotator_parse_failures_total"), 6u);
+  ASSERT_EQ(out[0].result, outcome::labelled);
+  EXPECT_EQ(out[0].lab.value, negative);
+  EXPECT_TRUE(out[0].lab.from.resolved_by_policy);
+  EXPECT_EQ(out[0].lab.raw_reply, "I'd rather not say.");
+  EXPECT_EQ(out[1].lab.value, tie);
+
+  auto skip = make(llm, {"annotator.openai.parse_retries=0", "annotator.openai.no_label_policy=skip"});
+  auto s = skip->label({nh("x")});
+  EXPECT_EQ(s[0].result, outcome::unlabelled);
+}
+
+TEST_F(OpenAI, ServerErrorsAreRetriedWithBackoffAndRecover) {
+  fake_llm llm([](const nlohmann::json&, int call) {
+    return call < 2 ? behaviour{500, "", 0ms, false} : behaviour{200, "Answer: yes", 0ms, false};
+  });
+  auto b = make(llm, {"annotator.openai.retries=3"});
+  auto out = b->label({nh("You kill the newt!")});
+  EXPECT_EQ(out[0].result, outcome::labelled) << out[0].error;
+  EXPECT_EQ(llm.calls(), 3);
+  EXPECT_EQ(counter("annotator_backend_retries_total"), 2u);
+}
+
+TEST_F(OpenAI, ASlowReplyTimesOutAndIsReportedAfterTheRetries) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 1500ms, false}; });
+  auto b = make(llm, {"annotator.openai.timeout_ms=200", "annotator.openai.retries=1"});
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = b->label({nh("You kill the newt!")});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(out[0].result, outcome::error);
+  EXPECT_NE(out[0].error.find("after 2 attempts"), std::string::npos) << out[0].error;
+  EXPECT_LT(took, 1400ms) << "the client must not wait for the slow server";
+}
+
+TEST_F(OpenAI, ACutConnectionIsRetried) {
+  fake_llm llm([](const nlohmann::json&, int call) {
+    behaviour b;
+    b.cut = call == 0;
+    return b;
+  });
+  auto b = make(llm);
+  auto out = b->label({nh("You kill the newt!")});
+  EXPECT_EQ(out[0].result, outcome::labelled) << out[0].error;
+  EXPECT_GE(llm.calls(), 2);
+}
+
+TEST_F(OpenAI, ADeadServerOpensTheCircuitBreaker) {
+  int port;
+  {
+    fake_llm gone([](const nlohmann::json&, int) { return behaviour{}; });
+    port = gone.port();
+  }  // nothing listens there any more
+  auto b = make_backend(annotator_config({"annotator.backend=openai", "annotator.openai.model=m",
+                                          "annotator.openai.base_url=http://127.0.0.1:" + std::to_string(port) + "/v1",
+                                          "annotator.openai.retries=0", "annotator.openai.breaker_failures=2",
+                                          "annotator.openai.concurrency=1"}),
+                        prompts_, metrics);
+  ASSERT_TRUE(b);
+  auto out = b.value()->label({nh("a"), nh("b")});
+  EXPECT_EQ(out[0].result, outcome::error);
+  EXPECT_EQ(counter("annotator_backend_failures_total"), 2u);
+  auto refused = b.value()->label({nh("c")});
+  EXPECT_EQ(refused[0].result, outcome::error);
+  EXPECT_NE(refused[0].error.find("circuit breaker open"), std::string::npos) << refused[0].error;
+  EXPECT_EQ(counter("annotator_backend_calls_total"), 2u) << "an open breaker makes no call";
+}
+
+TEST_F(OpenAI, ManyConcurrentChatCallsAllComeBack) {
+  fake_llm llm([](const nlohmann::json& req, int) {
+    std::string user = req["messages"][1]["content"];
+    return behaviour{200, user.find("You kill it #") != std::string::npos ? "Answer: yes" : "Answer: no", 20ms, false};
+  });
+  auto b = make(llm, {"annotator.openai.concurrency=8"});
+  std::vector<item> items;
+  for (int i = 0; i < 32; ++i) items.push_back(nh(i % 2 ? "You kill it #" + std::to_string(i) : "A wall #" + std::to_string(i)));
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = b->label(items);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 32 * 20ms) << "calls must overlap";
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(out[static_cast<size_t>(i)].lab.value, i % 2 ? positive : negative);
+}
+
+}  // namespace
+}  // namespace lantern::annotators

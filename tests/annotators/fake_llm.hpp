@@ -1,0 +1,98 @@
+// A real HTTP server that speaks the OpenAI chat and completions protocol with canned replies,
+// for tests: each call's reply is decided by a function of the request and the call number.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace lantern::annotators::testing {
+
+/// What the server does with one call.
+struct behaviour {
+  int status = 200;
+  std::string text = "The player makes progress.\nAnswer: yes";  // the reply text (content / text)
+  std::chrono::milliseconds delay{0};                               // before answering
+  bool cut = false;                                                 // close the connection without a reply
+};
+
+class fake_llm {
+ public:
+  using policy = std::function<behaviour(const nlohmann::json& request, int call)>;
+
+  explicit fake_llm(policy p) : policy_(std::move(p)) {
+    auto handler = [this](bool chat) {
+      return [this, chat](const httplib::Request& req, httplib::Response& res) {
+        const int call = calls_.fetch_add(1);
+        nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+        {
+          std::lock_guard lock(mutex_);
+          last_request_ = req.body;
+          if (!req.get_header_value("Authorization").empty()) saw_auth_ = req.get_header_value("Authorization");
+        }
+        behaviour b = policy_(body, call);
+        if (b.delay.count() > 0) std::this_thread::sleep_for(b.delay);
+        if (b.cut) {
+          res.status = 200;
+          // A content provider that fails makes the server drop the connection mid-reply.
+          res.set_content_provider(1000, "application/json",
+                                   [](size_t, size_t, httplib::DataSink&) { return false; });
+          return;
+        }
+        res.status = b.status;
+        if (b.status != 200) {
+          res.set_content("{\"error\": \"canned failure\"}", "application/json");
+          return;
+        }
+        nlohmann::json out;
+        out["usage"] = {{"prompt_tokens", 100}, {"completion_tokens", 7}};
+        if (chat) {
+          out["choices"] = {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", b.text}}}}};
+        } else {
+          out["choices"] = nlohmann::json::array();
+          const size_t n = body.contains("prompt") && body["prompt"].is_array() ? body["prompt"].size() : 1;
+          for (size_t i = 0; i < n; ++i) out["choices"].push_back({{"index", i}, {"text", b.text}});
+        }
+        res.set_content(out.dump(), "application/json");
+      };
+    };
+    server_.Post("/v1/chat/completions", handler(true));
+    server_.Post("/v1/completions", handler(false));
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~fake_llm() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  int port() const { return port_; }
+  int calls() const { return calls_.load(); }
+  std::string last_request() const {
+    std::lock_guard lock(mutex_);
+    return last_request_;
+  }
+  std::string saw_auth() const {
+    std::lock_guard lock(mutex_);
+    return saw_auth_;
+  }
+
+ private:
+  policy policy_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<int> calls_{0};
+  mutable std::mutex mutex_;
+  std::string last_request_, saw_auth_;
+};
+
+}  // namespace lantern::annotators::testing

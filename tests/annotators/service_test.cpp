@@ -1,0 +1,182 @@
+#include "annotators/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "annotators/client.hpp"
+#include "annotators/helpers.hpp"
+#include "core/rng.hpp"
+#include "fake_llm.hpp"
+
+namespace lantern::annotators {
+namespace {
+
+using testing::annotator_config;
+using testing::behaviour;
+using testing::fake_llm;
+using namespace std::chrono_literals;
+
+item nh(const std::string& caption) { return item{kind::classification, "nethack", "default", caption, ""}; }
+
+class Service : public ::testing::Test {
+ protected:
+  std::unique_ptr<annotator_service> start(std::vector<std::string> sets) {
+    sets.push_back("annotator.store=" + store.path);
+    auto s = annotator_service::start(annotator_config(sets), "tcp://127.0.0.1:0", ctx, metrics);
+    EXPECT_TRUE(s) << s.error().message;
+    return std::move(s.value());
+  }
+  std::vector<std::string> openai(const fake_llm& llm) {
+    return {"annotator.backend=openai", "annotator.openai.model=m", "annotator.openai.base_url=" + llm.base_url(),
+            "annotator.openai.backoff_ms=10"};
+  }
+  uint64_t counter(const std::string& name) { return metrics.add_counter(name, "").value(); }
+  testing::temp_store store;
+  zmq::context_t ctx;
+  core::metrics_registry metrics;
+};
+
+TEST_F(Service, LabelsThenAnswersTheSameCaptionFromTheStore) {
+  auto svc = start({});
+  annotator_client c(ctx, svc->endpoint());
+  auto first_answer = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(first_answer) << first_answer.error().message;
+  EXPECT_EQ(first_answer.value()[0].lab.value, positive);
+  EXPECT_EQ(first_answer.value()[0].lab.from.prompt_version, "nethack-v1");
+  EXPECT_EQ(counter("annotator_store_hits_total"), 0u);
+  auto again = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again.value()[0].lab.value, positive);
+  EXPECT_EQ(counter("annotator_store_hits_total"), 1u);
+  EXPECT_EQ(svc->store().size(), 1u);
+}
+
+TEST_F(Service, TheSameCaptionAskedTwiceInFlightCostsOneBackendCall) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 300ms, false}; });
+  auto svc = start(openai(llm));
+  annotator_client a(ctx, svc->endpoint()), b(ctx, svc->endpoint());
+  a.submit({nh("You kill the newt!")}, 5s);
+  std::this_thread::sleep_for(50ms);
+  b.submit({nh("You kill the newt!")}, 5s);
+  std::vector<annotator_client::completed> got;
+  for (int i = 0; i < 200 && got.size() < 2; ++i) {
+    for (auto& x : a.poll(10ms)) got.push_back(x);
+    for (auto& x : b.poll(10ms)) got.push_back(x);
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].answers[0].lab.value, positive);
+  EXPECT_EQ(got[1].answers[0].lab.value, positive);
+  EXPECT_EQ(llm.calls(), 1);
+}
+
+TEST_F(Service, APassedDeadlineAnswersUnlabelledAndTheLabelIsStoredAnyway) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: no", 400ms, false}; });
+  auto svc = start(openai(llm));
+  annotator_client c(ctx, svc->endpoint());
+  auto late = c.annotate({nh("It's a wall.")}, 100ms);
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late.value()[0].result, outcome::unlabelled);
+  EXPECT_NE(late.value()[0].error.find("deadline passed"), std::string::npos);
+  for (int i = 0; i < 100 && svc->store().size() == 0; ++i) std::this_thread::sleep_for(10ms);
+  auto later = c.annotate({nh("It's a wall.")}, 1s);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later.value()[0].result, outcome::labelled);
+  EXPECT_EQ(llm.calls(), 1);
+}
+
+TEST_F(Service, AFullQueueRefusesNewCaptionsAsBusy) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: no", 200ms, false}; });
+  auto sets = openai(llm);
+  sets.push_back("annotator.queue_limit=4");
+  sets.push_back("annotator.openai.concurrency=1");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  std::vector<item> many;
+  for (int i = 0; i < 12; ++i) many.push_back(nh("caption " + std::to_string(i)));
+  auto out = c.annotate(many, 50ms);
+  ASSERT_TRUE(out);
+  int busy = 0;
+  for (const auto& a : out.value()) busy += a.error.rfind("busy", 0) == 0;
+  EXPECT_GE(busy, 8);
+  EXPECT_GE(counter("annotator_busy_rejections_total"), 8u);
+}
+
+TEST_F(Service, UnknownDomainsAndGoalsAreErrorsForThatItemOnly) {
+  auto svc = start({});
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({item{kind::classification, "chess", "default", "x", ""},
+                         item{kind::classification, "nethack", "fame", "x", ""}, nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out.value()[0].result, outcome::error);
+  EXPECT_EQ(out.value()[0].error, "unknown domain 'chess'");
+  EXPECT_EQ(out.value()[1].error, "unknown goal 'fame' for nethack");
+  EXPECT_EQ(out.value()[2].result, outcome::labelled);
+}
+
+TEST_F(Service, MalformedAndRandomFramesGetAnErrorReplyAndServingGoesOn) {
+  auto svc = start({});
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(svc->endpoint());
+  core::pcg32 rng(7);
+  int errors = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string junk(rng.below(100), '\0');
+    for (auto& ch : junk) ch = static_cast<char>(rng.next());
+    if (i % 3 == 0 && junk.size() > 6) junk.replace(0, 6, std::string("LNAN\x01\x01", 6));  // a plausible header
+    raw.send(zmq::buffer(junk), zmq::send_flags::none);
+    zmq::message_t m;
+    zmq::pollitem_t it{static_cast<void*>(raw), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&it, 1, 2000ms) > 0 && raw.recv(m)) {
+      auto r = wire::decode_reply(m.to_string_view());
+      ASSERT_TRUE(r) << r.error().message;
+      errors += r->type == wire::msg::error_reply;
+    }
+  }
+  EXPECT_EQ(errors, 300);
+  EXPECT_EQ(counter("annotator_malformed_requests_total"), 300u);
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(out) << "the service must keep serving";
+  EXPECT_EQ(out.value()[0].result, outcome::labelled);
+}
+
+TEST_F(Service, ManyClientsOneService) {
+  auto svc = start({});
+  std::vector<std::thread> threads;
+  std::atomic<int> labelled{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      annotator_client c(ctx, svc->endpoint());
+      for (int i = 0; i < 25; ++i) {
+        auto out = c.annotate({nh("You kill monster " + std::to_string(i % 10)), nh("client " + std::to_string(t))}, 5s);
+        if (out && out.value()[0].result == outcome::labelled && out.value()[1].result == outcome::labelled) ++labelled;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(labelled.load(), 200);
+  EXPECT_EQ(svc->store().size(), 18u);  // 10 shared captions + 8 per-client ones
+}
+
+TEST_F(Service, StatsReportTheMetrics) {
+  auto svc = start({});
+  annotator_client c(ctx, svc->endpoint());
+  ASSERT_TRUE(c.annotate({nh("a")}, 5s));
+  auto s = c.stats(2s);
+  ASSERT_TRUE(s) << s.error().message;
+  auto j = nlohmann::json::parse(s.value());
+  EXPECT_EQ(j["annotator_requests_total"], 1);
+  EXPECT_EQ(j["labels_stored"], 1);
+}
+
+TEST_F(Service, AClientOfADeadEndpointTimesOutWithAClearError) {
+  annotator_client c(ctx, "tcp://127.0.0.1:9");
+  auto out = c.annotate({nh("x")}, 200ms);
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error().message.find("did not answer within 200 ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lantern::annotators
