@@ -10,7 +10,8 @@ namespace lantern::apps {
 
 void add_common_flags(CLI::App& cmd, common_flags& f) {
   cmd.add_option("--config", f.config_file, "TOML config file (defaults apply to what it leaves out)");
-  cmd.add_option("--set", f.overrides, "override a config key: --set section.key=value (repeatable)");
+  cmd.add_option("--set", f.overrides, "override a config key: --set section.key=value (repeatable)")
+      ->allow_extra_args(false);  // one value per --set: what follows is an argument
   cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 }
 
