@@ -114,6 +114,8 @@ class rollout {
   std::vector<float> reward;                           ///< [T*N] extrinsic reward
   std::vector<uint8_t> done;                           ///< [T*N] terminated or truncated
   std::vector<uint8_t> truncated;                      ///< [T*N]
+  std::vector<float> initial_state;                    ///< [N * state size]: recurrent state before step 0
+  uint64_t policy_version = 0;                         ///< the policy that acted (policy lag is measured)
 
  private:
   obs_layout layout_;

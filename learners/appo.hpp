@@ -1,0 +1,62 @@
+// learners/appo.hpp: the APPO policy learner (no torch in this header). Each update takes one
+// rollout of T steps from N envs (the last step serves only as the bootstrap value), replays
+// the policy over it with the recurrent state carried through and reset at episode ends,
+// computes V-trace targets with rho-bar/c-bar clipping, and takes Adam steps on the PPO-clipped
+// policy loss, the clipped value loss and an entropy bonus, with gradient-norm clipping.
+// Minibatches split the envs, so every sequence stays whole.
+//
+//   appo_learner learner(*pol, appo_options{});
+//   auto stats = learner.update(rollout, shaped_rewards);   // shaped_rewards: [T*N] or empty
+//   std::string w = pol->weights();                          // broadcast every K updates
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <vector>
+
+#include "core/buffers.hpp"
+#include "core/error.hpp"
+#include "learners/policy.hpp"
+
+namespace lantern::learners {
+
+struct appo_options {
+  double gamma = 0.99;
+  double rho_bar = 1.0, c_bar = 1.0;  ///< V-trace clipping (IMPALA's defaults)
+  double clip = 0.1;                  ///< PPO ratio clip (ONI: 0.1)
+  double value_clip = 1.0;
+  double value_coef = 0.5;
+  double entropy_coef = 0.003;        ///< ONI's NetHack setting; text games learn better with ~0.01
+  double lr = 3e-4;
+  double adam_eps = 1e-6;
+  double grad_clip = 4.0;
+  int epochs = 1;
+  int minibatches = 1;                ///< over envs
+  bool normalize_advantages = true;
+};
+
+struct update_stats {
+  float policy_loss = 0, value_loss = 0, entropy = 0, grad_norm = 0, mean_value = 0, clip_fraction = 0;
+  int optimizer_steps = 0;
+  uint64_t policy_version = 0;
+};
+
+class appo_learner {
+ public:
+  appo_learner(policy& p, appo_options o);
+  ~appo_learner();
+  /// One update. rewards: the rewards to learn from, [T*N] (empty: the rollout's own).
+  core::result<update_stats> update(const core::rollout& r, const std::vector<float>& rewards = {});
+  uint64_t version() const { return version_; }
+  /// Optimiser state and counters, for checkpoints (the weights are policy::weights()).
+  core::status save(std::ostream& out) const;
+  core::status load(std::istream& in);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+  uint64_t version_ = 0;
+};
+
+}  // namespace lantern::learners

@@ -1,0 +1,63 @@
+// learners/policy.hpp: the policy networks (no torch in this header). A text-game policy encodes
+// the observation text and scores each of this step's candidate commands; a NetHack policy
+// encodes the screen (an embedding of characters and colours, convolutions over the whole map
+// and over a crop around the hero), the stats, and the message line. Both carry a recurrent
+// (GRU) state per env and have a value head. Chosen by the env's layout.
+//
+//   auto pol = policy::make(env.spec().layout, {});
+//   std::vector<float> state(n * pol.value()->state_size());
+//   pol.value()->act(batch, state, actions, logp, rng);   // one action per env
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/buffers.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace lantern::learners {
+
+struct policy_options {
+  int hidden = 128;            ///< recurrent state and feature width (defaults sized for 2 CPU cores)
+  int embed = 32;              ///< embedding width of hashed text features
+  uint32_t buckets = 1 << 14;  ///< hashed text feature buckets
+  uint64_t seed = 1;
+};
+
+class policy {
+ public:
+  struct impl;
+  ~policy();
+  policy(const policy&) = delete;
+  policy& operator=(const policy&) = delete;
+
+  /// A text-game policy for layouts with text actions; a NetHack policy for layouts with the
+  /// tty_chars, tty_colors, tty_cursor and stats arrays.
+  static core::result<std::unique_ptr<policy>> make(const core::obs_layout& layout, const policy_options& o);
+
+  std::string kind() const;
+  size_t state_size() const;
+  size_t parameter_count() const;
+
+  /// Samples (or, greedy, takes the most likely) one action per env; updates `state` (envs x
+  /// state_size) in place and writes each action's log-probability.
+  void act(const core::obs_batch& obs, std::vector<float>& state, std::vector<int32_t>& actions,
+           std::vector<float>& logp, core::pcg32& rng, bool greedy = false);
+  /// Zeroes env i's recurrent state (an episode ended).
+  void reset_state(std::vector<float>& state, size_t env) const;
+
+  /// Weights as bytes, and back (for broadcast to runners and checkpoints).
+  std::string weights() const;
+  core::status load_weights(const std::string& bytes);
+
+  impl& internals() { return *p_; }
+
+ private:
+  explicit policy(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace lantern::learners

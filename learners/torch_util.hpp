@@ -1,0 +1,75 @@
+// learners/torch_util.hpp: small LibTorch helpers shared by Lantern's networks. Internal to
+// learners/ (torch headers stay out of what actors/, cluster/ and apps/ include).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+
+namespace lantern::learners::detail {
+
+/// Initialises every parameter from Lantern's own RNG: weights uniform in +-1/sqrt(fan_in)
+/// (embeddings +-0.1), biases 0. torch's global generator is shared by all threads; a model
+/// seeded here gives the same weights whichever thread builds it.
+inline void init_parameters(torch::nn::Module& m, core::pcg32& rng) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.named_parameters()) {
+    auto& t = p.value();
+    if (p.key().find("bias") != std::string::npos) {
+      t.zero_();
+      continue;
+    }
+    const bool embedding = t.dim() == 2 && p.key().find("embed") != std::string::npos;
+    const int64_t fan_in = t.dim() >= 2 ? t.numel() / t.size(0) : t.numel();
+    const double k = embedding ? 0.1 : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, fan_in)));
+    auto cpu = t.contiguous();
+    float* d = cpu.data_ptr<float>();
+    for (int64_t i = 0; i < cpu.numel(); ++i) d[i] = static_cast<float>((2 * rng.uniform() - 1) * k);
+    t.copy_(cpu);
+  }
+}
+
+/// Bags of hashed features as EmbeddingBag inputs (flat ids, offsets).
+struct bags {
+  torch::Tensor ids, offsets;
+};
+
+/// Serialises a module (and optionally its optimiser) into a byte string.
+inline std::string module_bytes(const torch::nn::Module& m) {
+  std::ostringstream out;
+  torch::serialize::OutputArchive ar;
+  m.save(ar);
+  ar.save_to(out);
+  return out.str();
+}
+
+inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive ar;
+  ar.load_from(in);
+  m.load(ar);
+}
+
+template <class Optimizer>
+std::string optimizer_bytes(const Optimizer& o) {
+  std::ostringstream out;
+  torch::serialize::OutputArchive ar;
+  o.save(ar);
+  ar.save_to(out);
+  return out.str();
+}
+
+template <class Optimizer>
+void load_optimizer_bytes(Optimizer& o, const std::string& bytes) {
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive ar;
+  ar.load_from(in);
+  o.load(ar);
+}
+
+}  // namespace lantern::learners::detail

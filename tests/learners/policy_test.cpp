@@ -1,0 +1,210 @@
+#include "learners/policy.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "learners/appo.hpp"
+#include "learners/checkpoint.hpp"
+
+namespace lantern::learners {
+namespace {
+
+core::obs_layout text_layout() { return core::obs_layout{{}, true, true, core::action_kind::text, 0}; }
+
+core::obs_layout nethack_layout() {
+  core::obs_layout l;
+  l.arrays = {{"tty_chars", core::dtype::u8, {24, 80}}, {"tty_colors", core::dtype::u8, {24, 80}},
+              {"tty_cursor", core::dtype::i32, {2}}, {"stats", core::dtype::f32, {25}}};
+  l.has_caption = true;
+  l.actions = core::action_kind::discrete;
+  l.num_actions = 28;
+  return l;
+}
+
+// A text bandit: two commands, in a random order each step; "take the gold" pays 1.
+void fill_bandit(core::obs_batch& b, core::pcg32& rng) {
+  for (size_t e = 0; e < b.size(); ++e) {
+    b.text[e] = "A room with a chest.";
+    b.candidates[e] = rng.chance(0.5) ? std::vector<std::string>{"take the gold", "kick the wall"}
+                                      : std::vector<std::string>{"kick the wall", "take the gold"};
+  }
+}
+
+TEST(Policy, TextPolicyPicksOneOfEachEnvsCandidates) {
+  auto p = policy::make(text_layout(), {});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p.value()->kind(), "text");
+  core::obs_batch b(text_layout(), 3);
+  b.text = {"a", "b", "c"};
+  b.candidates = {{"one"}, {"one", "two", "three"}, {"x", "y"}};
+  std::vector<float> state;
+  std::vector<int32_t> actions;
+  std::vector<float> logp;
+  core::pcg32 rng(1);
+  for (int i = 0; i < 50; ++i) {
+    p.value()->act(b, state, actions, logp, rng);
+    EXPECT_EQ(actions[0], 0);
+    EXPECT_LT(actions[1], 3);
+    EXPECT_LT(actions[2], 2);
+    EXPECT_NEAR(logp[0], 0.0f, 1e-5) << "a single candidate is certain";
+    EXPECT_LE(logp[1], 0.0f);
+  }
+  EXPECT_EQ(state.size(), 3 * p.value()->state_size());
+}
+
+TEST(Policy, NetHackPolicyActsOnTheScreen) {
+  auto p = policy::make(nethack_layout(), {});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p.value()->kind(), "nethack");
+  core::obs_batch b(nethack_layout(), 2);
+  for (size_t e = 0; e < 2; ++e) {
+    std::fill(b.array<uint8_t>(0, e), b.array<uint8_t>(0, e) + 24 * 80, static_cast<uint8_t>('.'));
+    b.array<int32_t>(2, e)[0] = 10;
+    b.array<int32_t>(2, e)[1] = static_cast<int32_t>(e == 0 ? 0 : 79);  // the crop pads at the edges
+    b.array<float>(3, e)[12] = 16;
+  }
+  std::vector<float> state;
+  std::vector<int32_t> actions;
+  std::vector<float> logp;
+  core::pcg32 rng(2);
+  p.value()->act(b, state, actions, logp, rng);
+  EXPECT_LT(actions[0], 28);
+  EXPECT_TRUE(std::isfinite(logp[1]));
+}
+
+TEST(Policy, UnsupportedLayoutsAreAClearError) {
+  core::obs_layout l;
+  l.arrays = {{"position", core::dtype::f32, {2}}};
+  l.num_actions = 2;
+  auto p = policy::make(l, {});
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("no policy network"), std::string::npos);
+}
+
+TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
+  torch::set_num_threads(1);
+  auto made = policy::make(text_layout(), {});
+  auto& pol = *made.value();
+  appo_options o;
+  o.entropy_coef = 0.01;
+  o.lr = 3e-3;
+  appo_learner learner(pol, o);
+  const size_t T = 8, N = 16;
+  core::pcg32 rng(3);
+  core::obs_batch now(text_layout(), N), after(text_layout(), N);
+  std::vector<float> state;
+  std::vector<int32_t> actions;
+  std::vector<float> logp;
+  auto good_rate = [&] {
+    int good = 0;
+    for (int i = 0; i < 20; ++i) {
+      fill_bandit(now, rng);
+      pol.act(now, state, actions, logp, rng);
+      for (size_t e = 0; e < N; ++e) good += now.candidates[e][static_cast<size_t>(actions[e])] == "take the gold";
+    }
+    return good / (20.0 * N);
+  };
+  const double before = good_rate();
+  for (int update = 0; update < 60; ++update) {
+    core::rollout r(text_layout(), T, N);
+    r.initial_state = state;
+    if (r.initial_state.empty()) r.initial_state.assign(N * pol.state_size(), 0.0f);
+    fill_bandit(now, rng);
+    for (size_t t = 0; t < T; ++t) {
+      pol.act(now, state, actions, logp, rng);
+      for (size_t e = 0; e < N; ++e) {
+        after.reward[e] = now.candidates[e][static_cast<size_t>(actions[e])] == "take the gold" ? 1.0f : 0.0f;
+        after.terminated[e] = 1;  // one-step episodes
+        after.caption[e] = "";
+      }
+      r.append(now, actions, logp, after);
+      std::fill(state.begin(), state.end(), 0.0f);
+      fill_bandit(now, rng);
+    }
+    auto st = learner.update(r);
+    ASSERT_TRUE(st) << st.error().message;
+    ASSERT_TRUE(std::isfinite(st.value().policy_loss));
+  }
+  const double trained = good_rate();
+  EXPECT_GT(trained, 0.9) << "before training: " << before;
+  EXPECT_EQ(learner.version(), 60u);
+}
+
+TEST(Appo, UpdatesANetHackPolicyOnARollout) {
+  torch::set_num_threads(1);
+  auto made = policy::make(nethack_layout(), {});
+  auto& pol = *made.value();
+  appo_learner learner(pol, {});
+  core::obs_batch b(nethack_layout(), 4), after(nethack_layout(), 4);
+  for (size_t e = 0; e < 4; ++e) std::fill(b.array<uint8_t>(0, e), b.array<uint8_t>(0, e) + 24 * 80, static_cast<uint8_t>(' '));
+  core::rollout r(nethack_layout(), 4, 4);
+  std::vector<float> state(4 * pol.state_size(), 0.0f);
+  r.initial_state = state;
+  std::vector<int32_t> actions;
+  std::vector<float> logp;
+  core::pcg32 rng(4);
+  for (int t = 0; t < 4; ++t) {
+    pol.act(b, state, actions, logp, rng);
+    after.reward.assign(4, 1.0f);
+    after.terminated.assign(4, t == 2);
+    r.append(b, actions, logp, after);
+  }
+  const std::string before = pol.weights();
+  auto st = learner.update(r);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_TRUE(pol.weights() != before);
+  EXPECT_GT(st.value().entropy, 0.0f);
+}
+
+TEST(Appo, ACheckpointRestoresPolicyAndOptimiserExactly) {
+  torch::set_num_threads(1);
+  auto a = policy::make(text_layout(), {});
+  appo_learner la(*a.value(), {});
+  core::obs_batch b(text_layout(), 2), after(text_layout(), 2);
+  core::pcg32 rng(5);
+  auto rollout = [&](policy& p) {
+    core::rollout r(text_layout(), 3, 2);
+    std::vector<float> state(2 * p.state_size(), 0.0f);
+    r.initial_state = state;
+    core::pcg32 local(9);
+    std::vector<int32_t> actions;
+    std::vector<float> logp;
+    for (int t = 0; t < 3; ++t) {
+      fill_bandit(b, local);
+      p.act(b, state, actions, logp, local);
+      after.reward.assign(2, 0.5f);
+      r.append(b, actions, logp, after);
+    }
+    return r;
+  };
+  ASSERT_TRUE(la.update(rollout(*a.value())));
+  checkpoint c;
+  c.parts["policy"] = a.value()->weights();
+  std::stringstream opt;
+  ASSERT_TRUE(la.save(opt));
+  c.parts["appo"] = opt.str();
+  const std::string path = ::testing::TempDir() + "lantern-ckpt-" + std::to_string(::getpid()) + ".bin";
+  ASSERT_TRUE(c.write(path));
+  auto back = checkpoint::read(path);
+  ASSERT_TRUE(back) << back.error().message;
+  auto p2 = policy::make(text_layout(), {policy_options{128, 32, 1 << 14, 99}});  // other initial weights
+  ASSERT_TRUE(p2.value()->load_weights(back->parts["policy"]));
+  appo_learner lb(*p2.value(), {});
+  std::stringstream in(back->parts["appo"]);
+  ASSERT_TRUE(lb.load(in));
+  EXPECT_TRUE(p2.value()->weights() == a.value()->weights());
+  EXPECT_EQ(lb.version(), 1u);
+  // The next update is the same on both: the optimiser's moments were restored.
+  ASSERT_TRUE(la.update(rollout(*a.value())));
+  ASSERT_TRUE(lb.update(rollout(*p2.value())));
+  EXPECT_TRUE(p2.value()->weights() == a.value()->weights());
+  std::filesystem::remove(path);
+  EXPECT_FALSE(checkpoint::read(path));
+}
+
+}  // namespace
+}  // namespace lantern::learners
