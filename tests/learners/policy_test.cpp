@@ -1,6 +1,8 @@
 #include "learners/policy.hpp"
 
 #include <gtest/gtest.h>
+
+#include "learners/runtime.hpp"
 #include <torch/torch.h>
 
 #include <cmath>
@@ -86,7 +88,7 @@ TEST(Policy, UnsupportedLayoutsAreAClearError) {
 }
 
 TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
-  torch::set_num_threads(1);
+  configure_runtime(1);
   auto made = policy::make(text_layout(), {});
   auto& pol = *made.value();
   appo_options o;

@@ -1,6 +1,8 @@
 #include "learners/reward_models.hpp"
 
 #include <gtest/gtest.h>
+
+#include "learners/runtime.hpp"
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -73,7 +75,7 @@ std::vector<labelled_caption> captions(int from, int to) {
 }
 
 TEST(Classification, ReachesNinetyFivePercentHeldOutAccuracyOnASeparableSet) {
-  torch::set_num_threads(1);
+  configure_runtime(1);
   auto m = make_classification_model({});
   m->add_labels(captions(0, 10));  // monsters 0-9 seen in training
   auto st = m->train(300);
