@@ -5,6 +5,7 @@
 #include "apps/commands.hpp"
 #include "core/log.hpp"
 #include "envs/registry.hpp"
+#include "learners/options.hpp"
 
 namespace lantern::apps {
 
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   registry.add_options(schema);
   apps::add_play_options(schema);
   annotators::add_annotator_options(schema);
+  learners::add_learner_options(schema);
 
   CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};
   app.require_subcommand(1);
