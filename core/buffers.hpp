@@ -97,6 +97,8 @@ class rollout {
   size_t filled() const noexcept { return filled_; }
   bool full() const noexcept { return filled_ == steps_; }
   void clear() noexcept { filled_ = 0; }
+  /// Declares every step filled (a rollout rebuilt from a message).
+  void mark_full() noexcept { filled_ = steps_; }
 
   /// Records one step: `before` is what the policy saw, `after` what its actions produced.
   void append(const obs_batch& before, const std::vector<int32_t>& actions, const std::vector<float>& logp,

@@ -1,0 +1,132 @@
+// actors/protocol.hpp: every message Lantern's actors exchange, as plain structs with an
+// inspect() overload and a CAF type id, so that any actor can run on another node unchanged.
+// Bulk payloads are flat buffers (a rollout's arrays are byte vectors with the layout's shapes).
+//
+//   caf::actor_system_config cfg;
+//   actors::add_message_types(cfg);           // before the actor system starts, on every node
+//   self->send(learner, actors::to_message(rollout, runner_id));
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/type_id.hpp>
+
+#include "core/buffers.hpp"
+#include "core/error.hpp"
+
+namespace lantern::actors {
+
+/// T steps of N envs from one runner (core::rollout, flattened for the wire).
+struct rollout_msg {
+  uint64_t runner = 0;
+  uint64_t policy_version = 0;  ///< the weights that acted: the learner measures policy lag
+  uint32_t steps = 0, num_envs = 0;
+  std::vector<std::vector<uint8_t>> arrays;  ///< per layout array: [T, N, shape...]
+  std::vector<std::string> text, caption;
+  std::vector<std::vector<std::string>> candidates;
+  std::vector<int32_t> action;
+  std::vector<float> behaviour_logp, reward, initial_state;
+  std::vector<uint8_t> done, truncated;
+};
+
+/// Versioned policy weights, broadcast by the policy learner to the runners.
+struct policy_weights {
+  uint64_t version = 0;
+  std::string bytes;
+};
+
+/// Versioned reward-model snapshot, published by the reward learner.
+struct reward_snapshot {
+  uint64_t version = 0;
+  std::string model;  ///< "retrieval", "classification", ...
+  std::string bytes;
+};
+
+/// Captions that need a label (sent once: the sender keeps a pending set).
+struct caption_batch {
+  std::vector<std::string> captions;
+};
+
+/// Labels for captions (classification) or pairs (ranking: caption2 non-empty).
+struct label_batch {
+  std::vector<std::string> captions, captions2;
+  std::vector<int32_t> labels;
+};
+
+/// Finished episodes, reported by a runner.
+struct episode_batch {
+  uint64_t runner = 0;
+  std::vector<float> returns, scores;
+  std::vector<int32_t> lengths;
+  std::vector<uint8_t> successes;
+};
+
+/// A command from the operator (pause, resume, checkpoint, set a coefficient).
+struct control_msg {
+  std::string command;
+  std::string argument;
+};
+
+/// Counters and gauges one actor reports, by name.
+struct stats_msg {
+  std::string from;
+  std::vector<std::string> names;
+  std::vector<double> values;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rollout_msg& x) {
+  return f(caf::meta::type_name("rollout_msg"), x.runner, x.policy_version, x.steps, x.num_envs, x.arrays, x.text,
+           x.caption, x.candidates, x.action, x.behaviour_logp, x.reward, x.initial_state, x.done, x.truncated);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, policy_weights& x) {
+  return f(caf::meta::type_name("policy_weights"), x.version, x.bytes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reward_snapshot& x) {
+  return f(caf::meta::type_name("reward_snapshot"), x.version, x.model, x.bytes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caption_batch& x) {
+  return f(caf::meta::type_name("caption_batch"), x.captions);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, label_batch& x) {
+  return f(caf::meta::type_name("label_batch"), x.captions, x.captions2, x.labels);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, episode_batch& x) {
+  return f(caf::meta::type_name("episode_batch"), x.runner, x.returns, x.scores, x.lengths, x.successes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, control_msg& x) {
+  return f(caf::meta::type_name("control_msg"), x.command, x.argument);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stats_msg& x) {
+  return f(caf::meta::type_name("stats_msg"), x.from, x.names, x.values);
+}
+
+/// Registers every message type (call on every node, before the actor system starts).
+void add_message_types(caf::actor_system_config& cfg);
+
+/// core::rollout <-> rollout_msg.
+rollout_msg to_message(const core::rollout& r, uint64_t runner);
+core::result<core::rollout> from_message(const rollout_msg& m, const core::obs_layout& layout);
+
+}  // namespace lantern::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(lantern, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::rollout_msg))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::policy_weights))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::reward_snapshot))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::caption_batch))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::label_batch))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::episode_batch))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_msg))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::stats_msg))
+CAF_END_TYPE_ID_BLOCK(lantern)
