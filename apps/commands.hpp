@@ -36,4 +36,8 @@ std::function<int()> add_annotate(CLI::App& app, const core::schema& s, common_f
 std::function<int()> add_annotator(CLI::App& app, const core::schema& s, common_flags& f);
 std::function<int()> add_labels(CLI::App& app, const core::schema& s, common_flags& f);
 
+/// `lantern train` and `lantern eval`.
+std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
+std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
+
 }  // namespace lantern::apps

@@ -1,6 +1,7 @@
 // The `lantern` binary: one program, one subcommand per job.
 #include <iostream>
 
+#include "actors/training.hpp"
 #include "annotators/backend.hpp"
 #include "apps/commands.hpp"
 #include "core/log.hpp"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   apps::add_play_options(schema);
   annotators::add_annotator_options(schema);
   learners::add_learner_options(schema);
+  actors::add_training_options(schema);
 
   CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};
   app.require_subcommand(1);
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
   auto run_annotate = apps::add_annotate(app, schema, flags);
   auto run_annotator = apps::add_annotator(app, schema, flags);
   auto run_labels = apps::add_labels(app, schema, flags);
+  auto run_train = apps::add_train(app, registry, schema, flags);
+  auto run_eval = apps::add_eval(app, registry, schema, flags);
 
   auto* options = app.add_subcommand("options", "print every config key with its type, default and description");
   options->callback([&] { std::cout << schema.to_markdown(); });
@@ -63,5 +67,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("annotate")) return run_annotate();
   if (app.got_subcommand("annotator")) return run_annotator();
   if (app.got_subcommand("labels")) return run_labels();
+  if (app.got_subcommand("train")) return run_train();
+  if (app.got_subcommand("eval")) return run_eval();
   return 0;
 }

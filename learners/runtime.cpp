@@ -12,4 +12,8 @@ void configure_runtime(int torch_threads) {
   torch::set_num_threads(torch_threads);
 }
 
+void configure_thread() {
+  if (torch::get_num_threads() != 1) torch::set_num_threads(1);
+}
+
 }  // namespace lantern::learners

@@ -12,4 +12,8 @@ namespace lantern::learners {
 
 void configure_runtime(int torch_threads);
 
+/// For a thread that runs torch code (an actor's worker thread): one intra-op thread. OpenMP
+/// settings are per thread, and a new thread does not inherit them.
+void configure_thread();
+
 }  // namespace lantern::learners

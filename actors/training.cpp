@@ -1,0 +1,603 @@
+#include "actors/training.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <thread>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/protocol.hpp"
+#include "annotators/client.hpp"
+#include "annotators/service.hpp"
+#include "envs/vector_env.hpp"
+#include "learners/appo.hpp"
+#include "learners/options.hpp"
+#include "learners/policy.hpp"
+#include "learners/reward_models.hpp"
+#include "learners/runtime.hpp"
+#include "learners/shaping.hpp"
+
+namespace lantern::actors {
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using save_atom = caf::atom_constant<caf::atom("save")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using halt_atom = caf::atom_constant<caf::atom("halt")>;
+
+using clock_type = std::chrono::steady_clock;
+
+/// What every actor of a run shares, owned by run_training (outlives the actor system).
+struct context {
+  const core::config* cfg = nullptr;
+  const envs::env_registry* registry = nullptr;
+  std::string env;
+  core::obs_layout layout;
+  std::string annotator_endpoint;  ///< empty: no annotator (extrinsic reward or bag-of-words)
+  zmq::context_t* zmq = nullptr;
+};
+
+double value_of(const stats_msg& s, const std::string& name) {
+  for (size_t i = 0; i < s.names.size(); ++i)
+    if (s.names[i] == name) return s.values[i];
+  return 0;
+}
+
+// --- env runner ---------------------------------------------------------------------------
+
+struct runner_state {
+  uint64_t id = 0;
+  std::unique_ptr<envs::vector_env> vec;
+  std::unique_ptr<learners::policy> pol;
+  std::vector<float> h, logp;
+  std::vector<int32_t> actions;
+  core::obs_batch before;
+  core::pcg32 rng;
+  uint64_t version = 0, ticks = 0;
+  int in_flight = 0, max_in_flight = 2, fail_at = 0;
+  size_t steps = 32;
+  caf::actor learner;
+};
+
+caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, const context* ctx,
+                     caf::actor learner) {
+  auto& s = self->state;
+  const auto& cfg = *ctx->cfg;
+  s.id = id;
+  s.learner = learner;
+  s.steps = static_cast<size_t>(cfg.integer("train.rollout"));
+  s.max_in_flight = static_cast<int>(cfg.integer("train.max_in_flight"));
+  s.fail_at = attempt == 0 ? static_cast<int>(cfg.integer("train.fail_runner_at_tick")) : 0;
+  const uint64_t seed = core::derive_seed(static_cast<uint64_t>(cfg.integer("train.seed")), id);
+  auto vec = envs::vector_env::create(*ctx->registry, ctx->env, cfg, static_cast<size_t>(cfg.integer("train.envs_per_runner")),
+                                      core::derive_seed(seed, static_cast<uint64_t>(attempt)));
+  if (!vec) throw std::runtime_error(vec.error().message);
+  s.vec = std::make_unique<envs::vector_env>(std::move(vec.value()));
+  auto pol = learners::policy::make(ctx->layout, learners::policy_options_from(cfg));
+  if (!pol) throw std::runtime_error(pol.error().message);
+  s.pol = std::move(pol.value());
+  s.rng.seed_with(core::derive_seed(seed, 0x72756e));
+  s.vec->reset();
+  s.h.assign(s.vec->size() * s.pol->state_size(), 0.0f);
+  self->send(learner, join_atom::value, id);
+  return {
+      [=](const policy_weights& w) {
+        auto& st = self->state;
+        if (w.version < st.version || w.bytes.empty()) return;
+        if (auto ok = st.pol->load_weights(w.bytes); !ok) throw std::runtime_error(ok.error().message);
+        const bool first = st.version == 0 && st.ticks == 0;
+        st.version = w.version;
+        if (first) self->send(self, tick_atom::value);
+      },
+      [=](ack_atom) {
+        auto& st = self->state;
+        if (--st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.in_flight >= st.max_in_flight) return;
+        learners::configure_thread();
+        if (st.fail_at > 0 && static_cast<int>(st.ticks) == st.fail_at)
+          throw std::runtime_error("runner " + std::to_string(st.id) + ": failure injected by train.fail_runner_at_tick");
+        ++st.ticks;
+        const size_t n = st.vec->size();
+        core::rollout r(ctx->layout, st.steps, n);
+        r.initial_state = st.h;
+        r.policy_version = st.version;
+        for (size_t t = 0; t < st.steps; ++t) {
+          st.before = st.vec->batch();
+          st.pol->act(st.before, st.h, st.actions, st.logp, st.rng);
+          const auto& after = st.vec->step(st.actions);
+          r.append(st.before, st.actions, st.logp, after);
+          for (size_t e = 0; e < n; ++e)
+            if (after.terminated[e] || after.truncated[e]) st.pol->reset_state(st.h, e);
+        }
+        episode_batch eps;
+        eps.runner = st.id;
+        for (const auto& ep : st.vec->drain_finished()) {
+          eps.returns.push_back(ep.episode_return);
+          eps.scores.push_back(ep.score);
+          eps.lengths.push_back(ep.length);
+          eps.successes.push_back(ep.success);
+        }
+        if (!eps.returns.empty()) self->send(st.learner, std::move(eps));
+        self->send(st.learner, to_message(r, st.id));
+        if (++st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
+      },
+  };
+}
+
+// --- policy learner -----------------------------------------------------------------------
+
+struct learner_state {
+  std::unique_ptr<learners::policy> pol;
+  std::unique_ptr<learners::appo_learner> appo;
+  std::unique_ptr<learners::reward_model> rewards;  // the latest snapshot, for intrinsic rewards
+  learners::shaping shape;
+  std::map<uint64_t, learners::caption_counter> counts;
+  std::unordered_set<std::string> sent;
+  size_t max_pending = 100000;
+  std::map<uint64_t, caf::actor> runners;
+  caf::actor reward_learner;
+  int weights_every = 1;
+  uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, dropped_captions = 0, reward_version = 0;
+  std::deque<float> recent_returns;
+  std::deque<uint8_t> recent_success;
+  double lag_sum = 0, policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
+  bool finite = true;
+};
+
+caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const context* ctx, training_state resume) {
+  auto& s = self->state;
+  const auto& cfg = *ctx->cfg;
+  auto pol = learners::policy::make(ctx->layout, learners::policy_options_from(cfg));
+  if (!pol) throw std::runtime_error(pol.error().message);
+  s.pol = std::move(pol.value());
+  s.appo = std::make_unique<learners::appo_learner>(*s.pol, learners::appo_options_from(cfg));
+  auto rm = learners::make_reward_model(cfg, cfg.string("train.goal_text"));
+  if (!rm) throw std::runtime_error(rm.error().message);
+  s.rewards = std::move(rm.value());
+  s.shape = learners::shaping_from(cfg);
+  s.weights_every = static_cast<int>(cfg.integer("train.weights_every"));
+  s.max_pending = static_cast<size_t>(cfg.integer("train.max_pending"));
+  if (resume.parts.count("policy")) {
+    if (auto ok = s.pol->load_weights(resume.parts["policy"]); !ok) throw std::runtime_error(ok.error().message);
+    std::istringstream in(resume.parts["appo"]);
+    if (auto ok = s.appo->load(in); !ok) throw std::runtime_error(ok.error().message);
+    std::istringstream counters(resume.parts["learner_counters"]);
+    counters >> s.env_steps >> s.updates >> s.episodes >> s.successes_total;
+  }
+  return {
+      [=](caf::actor reward_learner) { self->state.reward_learner = reward_learner; },
+      [=](join_atom, uint64_t id) {
+        auto& st = self->state;
+        auto who = caf::actor_cast<caf::actor>(self->current_sender());
+        st.runners[id] = who;
+        st.counts.erase(id);
+        self->send(who, policy_weights{st.appo->version() + 1, st.pol->weights()});
+      },
+      [=](const reward_snapshot& snap) {
+        auto& st = self->state;
+        if (st.rewards && snap.version >= st.reward_version && st.rewards->load_snapshot(snap.bytes))
+          st.reward_version = snap.version;
+      },
+      [=](const episode_batch& eps) {
+        auto& st = self->state;
+        for (size_t i = 0; i < eps.returns.size(); ++i) {
+          ++st.episodes;
+          st.successes_total += eps.successes[i];
+          st.recent_returns.push_back(eps.returns[i]);
+          st.recent_success.push_back(eps.successes[i]);
+          if (st.recent_returns.size() > 100) {
+            st.recent_returns.pop_front();
+            st.recent_success.pop_front();
+          }
+        }
+      },
+      [=](const rollout_msg& m) -> ack_atom {
+        auto& st = self->state;
+        learners::configure_thread();
+        auto r = from_message(m, ctx->layout);
+        if (!r) {
+          spdlog::error("policy learner: dropped a rollout from runner {}: {}", m.runner, r.error().message);
+          return ack_atom::value;
+        }
+        const size_t T = r->steps(), N = r->num_envs();
+        std::vector<float> intrinsic(T * N, 0.0f);
+        if (st.rewards && !r->caption.empty()) st.rewards->rewards(r->caption, intrinsic);
+        auto& counts = st.counts.try_emplace(m.runner, N).first->second;
+        std::vector<float> total(T * N);
+        std::vector<std::string> fresh;
+        double isum = 0, inz = 0;
+        for (size_t t = 0; t < T; ++t) {
+          for (size_t e = 0; e < N; ++e) {
+            const size_t i = r->at(t, e);
+            const std::string& caption = r->caption.empty() ? std::string() : r->caption[i];
+            // The action that produced a message earns its reward, scaled by its count in the episode.
+            total[i] = st.shape.total(r->reward[i], intrinsic[i], counts.bump(e, caption));
+            isum += intrinsic[i];
+            inz += intrinsic[i] != 0.0f;
+            if (r->done[i]) counts.reset(e);
+            if (!caption.empty() && !st.sent.count(caption)) {
+              if (st.sent.size() < st.max_pending) {
+                st.sent.insert(caption);  // sent once: a pending set, not a re-send every batch
+                fresh.push_back(caption);
+              } else {
+                ++st.dropped_captions;
+              }
+            }
+          }
+        }
+        auto up = st.appo->update(*r, total);
+        if (!up) {
+          spdlog::error("policy learner: {}", up.error().message);
+          return ack_atom::value;
+        }
+        const auto& u = up.value();
+        st.finite = st.finite && std::isfinite(u.policy_loss) && std::isfinite(u.value_loss);
+        st.env_steps += T * N;
+        ++st.updates;
+        const double k = 0.1;  // exponential moving averages for the progress line
+        st.policy_loss = st.updates == 1 ? u.policy_loss : (1 - k) * st.policy_loss + k * u.policy_loss;
+        st.value_loss = st.updates == 1 ? u.value_loss : (1 - k) * st.value_loss + k * u.value_loss;
+        st.entropy = st.updates == 1 ? u.entropy : (1 - k) * st.entropy + k * u.entropy;
+        st.lag_sum += static_cast<double>(st.appo->version() - 1 - std::min<uint64_t>(m.policy_version, st.appo->version() - 1));
+        st.intrinsic_mean = (1 - k) * st.intrinsic_mean + k * isum / static_cast<double>(T * N);
+        st.intrinsic_nonzero = (1 - k) * st.intrinsic_nonzero + k * inz / static_cast<double>(T * N);
+        if (!fresh.empty() && st.reward_learner) self->send(st.reward_learner, caption_batch{std::move(fresh)});
+        if (st.updates % static_cast<uint64_t>(st.weights_every) == 0) {
+          policy_weights w{st.appo->version() + 1, st.pol->weights()};
+          for (auto& [id, a] : st.runners) self->send(a, w);
+        }
+        return ack_atom::value;
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        double ret = 0, succ = 0;
+        for (float x : st.recent_returns) ret += x;
+        for (uint8_t x : st.recent_success) succ += x;
+        const double n = std::max<double>(1, static_cast<double>(st.recent_returns.size()));
+        return stats_msg{"policy_learner",
+                         {"env_steps", "updates", "episodes", "policy_version", "reward_version", "mean_return",
+                          "success_rate", "policy_lag", "policy_loss", "value_loss", "entropy", "intrinsic_mean",
+                          "intrinsic_nonzero", "finite", "captions_sent", "captions_dropped"},
+                         {static_cast<double>(st.env_steps), static_cast<double>(st.updates),
+                          static_cast<double>(st.episodes), static_cast<double>(st.appo->version()),
+                          static_cast<double>(st.reward_version), ret / n, succ / n,
+                          st.updates ? st.lag_sum / static_cast<double>(st.updates) : 0.0, st.policy_loss,
+                          st.value_loss, st.entropy, st.intrinsic_mean, st.intrinsic_nonzero, st.finite ? 1.0 : 0.0,
+                          static_cast<double>(st.sent.size()), static_cast<double>(st.dropped_captions)}};
+      },
+      [=](save_atom) {
+        auto& st = self->state;
+        std::ostringstream appo, counters;
+        st.appo->save(appo);
+        counters << st.env_steps << ' ' << st.updates << ' ' << st.episodes << ' ' << st.successes_total;
+        return std::vector<std::string>{"policy", st.pol->weights(), "appo", appo.str(), "learner_counters",
+                                        counters.str()};
+      },
+  };
+}
+
+// --- reward learner -----------------------------------------------------------------------
+
+struct reward_state {
+  std::unique_ptr<learners::reward_model> model;
+  std::unique_ptr<annotators::annotator_client> client;
+  std::map<uint64_t, std::vector<annotators::item>> submitted;
+  std::vector<std::string> seen;  // for ranking pairs
+  core::pcg32 rng;
+  caf::actor learner;
+  annotators::kind kind = annotators::kind::classification;
+  std::string domain, goal;
+  uint64_t requested = 0, received = 0, unlabelled = 0, polls = 0;
+  int steps_per_batch = 8;
+  bool dirty = false;
+  double loss = 0, accuracy = 0;
+};
+
+caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const context* ctx, caf::actor learner,
+                             training_state resume) {
+  auto& s = self->state;
+  const auto& cfg = *ctx->cfg;
+  auto rm = learners::make_reward_model(cfg, cfg.string("train.goal_text"));
+  if (!rm) throw std::runtime_error(rm.error().message);
+  s.model = std::move(rm.value());
+  s.learner = learner;
+  s.domain = cfg.string("train.domain");
+  s.goal = cfg.string("train.goal");
+  s.kind = cfg.string("reward.model") == "ranking" ? annotators::kind::ranking : annotators::kind::classification;
+  s.steps_per_batch = static_cast<int>(cfg.integer("train.reward_steps_per_batch"));
+  s.rng.seed_with(static_cast<uint64_t>(cfg.integer("train.seed")) ^ 0x726577);
+  if (s.model && resume.parts.count("reward_model")) {
+    std::istringstream in(resume.parts["reward_model"]);
+    if (auto ok = s.model->load(in); !ok) throw std::runtime_error(ok.error().message);
+    s.dirty = true;
+  }
+  if (!ctx->annotator_endpoint.empty())
+    s.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, ctx->annotator_endpoint);
+  self->send(self, poll_atom::value);
+  return {
+      [=](const caption_batch& b) {
+        auto& st = self->state;
+        if (!st.client || !st.model) return;
+        std::vector<annotators::item> items;
+        for (const auto& c : b.captions) {
+          if (st.kind == annotators::kind::ranking) {
+            if (!st.seen.empty()) {  // pair each new caption with an earlier, different one
+              const std::string& other = st.seen[st.rng.below(static_cast<uint32_t>(st.seen.size()))];
+              if (other != c) items.push_back({st.kind, st.domain, st.goal, c, other});
+            }
+            if (st.seen.size() < 100000) st.seen.push_back(c);
+          } else {
+            items.push_back({st.kind, st.domain, st.goal, c, ""});
+          }
+        }
+        for (size_t i = 0; i < items.size(); i += 256) {
+          std::vector<annotators::item> chunk(items.begin() + static_cast<long>(i),
+                                              items.begin() + static_cast<long>(std::min(items.size(), i + 256)));
+          st.requested += chunk.size();
+          uint64_t id = st.client->submit(chunk, std::chrono::seconds(120));
+          st.submitted[id] = std::move(chunk);
+        }
+      },
+      [=](poll_atom) {
+        auto& st = self->state;
+        learners::configure_thread();
+        ++st.polls;
+        if (st.client) {
+          std::vector<learners::labelled_caption> labels;
+          std::vector<learners::labelled_pair> pairs;
+          for (auto& done : st.client->poll(std::chrono::milliseconds(0))) {
+            auto it = st.submitted.find(done.id);
+            if (it == st.submitted.end()) continue;
+            for (size_t i = 0; i < done.answers.size() && i < it->second.size(); ++i) {
+              const auto& a = done.answers[i];
+              const auto& item = it->second[i];
+              if (a.result != annotators::outcome::labelled) {
+                ++st.unlabelled;
+                continue;
+              }
+              ++st.received;
+              if (item.k == annotators::kind::ranking) pairs.push_back({item.caption, item.caption2, a.lab.value});
+              else labels.push_back({item.caption, a.lab.value});
+            }
+            st.submitted.erase(it);
+          }
+          if (st.model && (!labels.empty() || !pairs.empty())) {
+            st.model->add_labels(labels);
+            st.model->add_pairs(pairs);
+            auto t = st.model->train(st.steps_per_batch);  // a burst for each new batch of labels
+            st.loss = t.loss;
+            st.accuracy = t.accuracy;
+            st.dirty = true;
+          }
+        }
+        // Steady training alongside the policy, and a snapshot when anything changed.
+        if (st.model && st.model->dataset_size() > 0 && st.polls % 20 == 0) {
+          auto t = st.model->train(1);
+          if (t.steps) {
+            st.loss = 0.9 * st.loss + 0.1 * t.loss;
+            st.accuracy = 0.9 * st.accuracy + 0.1 * t.accuracy;
+            st.dirty = true;
+          }
+        }
+        if (st.model && st.dirty && st.polls % 4 == 0) {
+          self->send(st.learner, reward_snapshot{st.model->version(), st.model->name(), st.model->snapshot()});
+          st.dirty = false;
+        }
+        self->delayed_send(self, std::chrono::milliseconds(25), poll_atom::value);
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        uint64_t pending = 0;
+        for (const auto& [id, items] : st.submitted) pending += items.size();
+        return stats_msg{"reward_learner",
+                         {"labels_requested", "labels_received", "labels_pending", "labels_unlabelled", "reward_loss",
+                          "reward_accuracy", "dataset"},
+                         {static_cast<double>(st.requested), static_cast<double>(st.received),
+                          static_cast<double>(pending), static_cast<double>(st.unlabelled), st.loss, st.accuracy,
+                          st.model ? static_cast<double>(st.model->dataset_size()) : 0.0}};
+      },
+      [=](save_atom) {
+        auto& st = self->state;
+        std::ostringstream out;
+        if (st.model) st.model->save(out);
+        return std::vector<std::string>{"reward_model", out.str()};
+      },
+  };
+}
+
+// --- supervisor ---------------------------------------------------------------------------
+
+struct supervisor_state {
+  std::map<caf::actor_addr, std::pair<uint64_t, int>> runners;  // id, attempt
+  uint64_t restarts = 0;
+  bool stopping = false;
+};
+
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, int count, const context* ctx, caf::actor learner) {
+  auto start = [=](uint64_t id, int attempt) {
+    auto r = self->spawn<caf::monitored>(runner, id, attempt, ctx, learner);
+    self->state.runners[r.address()] = {id, attempt};
+  };
+  for (int i = 0; i < count; ++i) start(static_cast<uint64_t>(i), 0);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.runners.find(dm.source);
+    if (it == st.runners.end()) return;
+    auto [id, attempt] = it->second;
+    st.runners.erase(it);
+    if (st.stopping) return;
+    ++st.restarts;
+    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, to_string(dm.reason));
+    start(id, attempt + 1);
+  });
+  return {
+      [=](stats_atom) { return self->state.restarts; },
+      [=](halt_atom) {
+        auto& st = self->state;
+        st.stopping = true;
+        for (auto& [addr, _] : st.runners) self->send_exit(addr, caf::exit_reason::user_shutdown);
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+void add_training_options(core::schema& s) {
+  s.string("train.env", "textworld", "environment to train on");
+  s.integer("train.runners", 1, "env runner actors (each steps its own batch of envs)", 1, 256);
+  s.integer("train.envs_per_runner", 16, "envs per runner", 1, 4096);
+  s.integer("train.rollout", 32, "steps per rollout (the last one serves as the bootstrap value)", 2, 4096);
+  s.integer("train.max_in_flight", 2, "rollouts a runner may have waiting at the learner", 1, 64);
+  s.integer("train.steps", 200000, "env steps to train for", 1);
+  s.integer("train.seed", 1, "seed of the run (envs, action sampling, pairs)", 0);
+  s.integer("train.weights_every", 1, "broadcast policy weights every K updates", 1, 100000);
+  s.integer("train.max_pending", 100000, "captions sent for labelling at most (a bounded pending set)", 1);
+  s.integer("train.reward_steps_per_batch", 16, "reward model steps for each new batch of labels", 0, 10000);
+  s.string("train.domain", "textworld", "annotator domain of the captions (nethack, textworld)");
+  s.string("train.goal", "quest", "annotator goal (see docs/annotators.md)");
+  s.string("train.goal_text", "complete the quest: take, open, unlock and put the right things",
+           "goal text for the bag-of-words reward");
+  s.real("train.progress_seconds", 5.0, "seconds between progress lines", 0.05);
+  s.real("train.checkpoint_seconds", 300.0, "seconds between checkpoints", 1.0);
+  s.integer("train.fail_runner_at_tick", 0, "testing: runner 0's first incarnation throws at this tick (0: never)", 0);
+}
+
+core::result<std::pair<progress, training_state>> run_training(const core::config& cfg, const envs::env_registry& registry,
+                                                                const training_state* resume,
+                                                                const std::function<void(const progress&)>& on_progress,
+                                                                const std::function<bool()>& stop,
+                                                                const std::function<void(const progress&, const training_state&)>& on_checkpoint) {
+  learners::configure_runtime(1);
+  context ctx;
+  ctx.cfg = &cfg;
+  ctx.registry = &registry;
+  ctx.env = cfg.string("train.env");
+  {
+    auto probe = registry.create(ctx.env, cfg);
+    if (!probe) return probe.error();
+    ctx.layout = probe.value()->spec().layout;
+  }
+  if (auto p = learners::policy::make(ctx.layout, learners::policy_options_from(cfg)); !p) return p.error();
+  zmq::context_t zctx;
+  ctx.zmq = &zctx;
+  core::metrics_registry metrics;
+  std::unique_ptr<annotators::annotator_service> service;
+  const std::string model = cfg.string("reward.model");
+  if (model == "retrieval" || model == "classification" || model == "ranking") {
+    auto svc = annotators::annotator_service::start(cfg, "inproc://lantern-train-annotator", zctx, metrics);
+    if (!svc) return svc.error();
+    service = std::move(svc.value());
+    ctx.annotator_endpoint = service->endpoint();
+  }
+
+  caf::actor_system_config ccfg;
+  add_message_types(ccfg);
+  const int runners = static_cast<int>(cfg.integer("train.runners"));
+  ccfg.set("scheduler.max-threads", static_cast<size_t>(runners + 2));
+  ccfg.set("logger.verbosity", caf::atom("quiet"));
+  training_state state_in = resume ? *resume : training_state{};
+  progress p;
+  training_state out;
+  {
+    caf::actor_system sys{ccfg};
+    auto learner = sys.spawn(policy_learner, &ctx, state_in);
+    auto rewards = sys.spawn(reward_learner, &ctx, learner, state_in);
+    caf::anon_send(learner, rewards);
+    auto sup = sys.spawn(supervisor, runners, &ctx, learner);
+    caf::scoped_actor self{sys};
+    const auto start = clock_type::now();
+    const auto every = std::chrono::duration<double>(cfg.real("train.progress_seconds"));
+    const auto target = static_cast<uint64_t>(cfg.integer("train.steps"));
+    uint64_t steps_at_last = 0;
+    auto last = start;
+    auto collect = [&] {
+      self->request(learner, std::chrono::seconds(30), stats_atom::value)
+          .receive(
+              [&](const stats_msg& m) {
+                p.env_steps = static_cast<uint64_t>(value_of(m, "env_steps"));
+                p.updates = static_cast<uint64_t>(value_of(m, "updates"));
+                p.episodes = static_cast<uint64_t>(value_of(m, "episodes"));
+                p.policy_version = static_cast<uint64_t>(value_of(m, "policy_version"));
+                p.reward_version = static_cast<uint64_t>(value_of(m, "reward_version"));
+                p.mean_return = value_of(m, "mean_return");
+                p.success_rate = value_of(m, "success_rate");
+                p.policy_lag = value_of(m, "policy_lag");
+                p.policy_loss = value_of(m, "policy_loss");
+                p.value_loss = value_of(m, "value_loss");
+                p.entropy = value_of(m, "entropy");
+                p.intrinsic_mean = value_of(m, "intrinsic_mean");
+                p.intrinsic_nonzero = value_of(m, "intrinsic_nonzero");
+                p.finite = value_of(m, "finite") > 0;
+              },
+              [&](const caf::error& e) { spdlog::warn("training: no stats from the learner: {}", sys.render(e)); });
+      self->request(rewards, std::chrono::seconds(5), stats_atom::value)
+          .receive(
+              [&](const stats_msg& m) {
+                p.labels_requested = static_cast<uint64_t>(value_of(m, "labels_requested"));
+                p.labels_received = static_cast<uint64_t>(value_of(m, "labels_received"));
+                p.labels_pending = static_cast<uint64_t>(value_of(m, "labels_pending"));
+                p.reward_loss = value_of(m, "reward_loss");
+                p.reward_accuracy = value_of(m, "reward_accuracy");
+              },
+              [&](const caf::error&) {});
+      self->request(sup, std::chrono::seconds(5), stats_atom::value)
+          .receive([&](uint64_t restarts) { p.runner_restarts = restarts; }, [&](const caf::error&) {});
+      const auto now = clock_type::now();
+      p.seconds = std::chrono::duration<double>(now - start).count();
+      const double dt = std::chrono::duration<double>(now - last).count();
+      if (dt > 0) p.steps_per_second = static_cast<double>(p.env_steps - steps_at_last) / dt;
+      steps_at_last = p.env_steps;
+      last = now;
+    };
+    auto save = [&] {
+      training_state st;
+      for (auto& who : {learner, rewards}) {
+        self->request(who, std::chrono::seconds(60), save_atom::value)
+            .receive(
+                [&](const std::vector<std::string>& kv) {
+                  for (size_t i = 0; i + 1 < kv.size(); i += 2) st.parts[kv[i]] = kv[i + 1];
+                },
+                [&](const caf::error& e) { spdlog::error("training: state not saved: {}", sys.render(e)); });
+      }
+      return st;
+    };
+    const auto ckpt_every = std::chrono::duration<double>(cfg.real("train.checkpoint_seconds"));
+    auto next = start + std::chrono::duration_cast<clock_type::duration>(every);
+    auto next_ckpt = start + std::chrono::duration_cast<clock_type::duration>(ckpt_every);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (stop && stop()) break;
+      if (on_checkpoint && clock_type::now() >= next_ckpt) {
+        next_ckpt += std::chrono::duration_cast<clock_type::duration>(ckpt_every);
+        collect();
+        on_checkpoint(p, save());
+      }
+      if (clock_type::now() < next) continue;
+      next += std::chrono::duration_cast<clock_type::duration>(every);
+      collect();
+      if (on_progress) on_progress(p);
+      if (p.env_steps >= target) break;
+    }
+    self->send(sup, halt_atom::value);
+    collect();
+    out = save();
+    self->send_exit(learner, caf::exit_reason::user_shutdown);
+    self->send_exit(rewards, caf::exit_reason::user_shutdown);
+  }
+  if (service) service->stop();
+  return std::make_pair(p, out);
+}
+
+}  // namespace lantern::actors
