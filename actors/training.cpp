@@ -550,6 +550,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.labels_pending = static_cast<uint64_t>(value_of(m, "labels_pending"));
                 p.reward_loss = value_of(m, "reward_loss");
                 p.reward_accuracy = value_of(m, "reward_accuracy");
+                p.reward_dataset = static_cast<uint64_t>(value_of(m, "dataset"));
               },
               [&](const caf::error&) {});
       self->request(sup, std::chrono::seconds(5), stats_atom::value)

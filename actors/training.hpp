@@ -28,6 +28,7 @@ struct progress {
   double steps_per_second = 0, mean_return = 0, success_rate = 0, policy_lag = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double reward_loss = 0, reward_accuracy = 0;
+  uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   bool finite = true;  ///< every loss so far was a finite number
 };
 

@@ -1,0 +1,114 @@
+// The whole pipeline in one process: runners, policy learner, reward learner, annotator service.
+#include "actors/training.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "annotators/backend.hpp"
+#include "annotators/fake_llm.hpp"
+#include "learners/options.hpp"
+
+namespace lantern::actors {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Training : public ::testing::Test {
+ protected:
+  Training() {
+    envs::register_builtin_envs(registry);
+    registry.add_options(schema);
+    annotators::add_annotator_options(schema);
+    learners::add_learner_options(schema);
+    add_training_options(schema);
+    store = ::testing::TempDir() + "train-labels-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
+  }
+  ~Training() override {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(store + ext);
+  }
+  core::config config(std::vector<std::string> sets) {
+    std::vector<std::string> base = {"train.env=textworld", "train.envs_per_runner=8", "train.rollout=16",
+                                     "train.progress_seconds=0.2", "reward.model=classification",
+                                     "reward.min_labels=4", "shaping.intrinsic_coef=0.5", "annotator.store=" + store,
+                                     "env.textworld.max_steps=50"};
+    base.insert(base.end(), sets.begin(), sets.end());
+    auto c = core::config::load(schema, "", base);
+    EXPECT_TRUE(c) << c.error().message;
+    return std::move(c.value());
+  }
+  envs::env_registry registry;
+  core::schema schema;
+  std::string store;
+};
+
+TEST_F(Training, TheSignalFlowsFromCaptionsToLabelsToRewardsToThePolicy) {
+  auto cfg = config({"train.steps=6000"});
+  std::vector<progress> seen;
+  auto r = run_training(cfg, registry, nullptr, [&](const progress& p) { seen.push_back(p); });
+  ASSERT_TRUE(r) << r.error().message;
+  const progress& p = r.value().first;
+  EXPECT_GE(p.env_steps, 6000u);
+  EXPECT_GT(p.labels_received, 0u) << "labels arrive";
+  EXPECT_GT(p.reward_version, 0u) << "reward snapshots reach the policy learner";
+  EXPECT_GT(p.policy_version, 1u) << "the policy is updated";
+  EXPECT_GT(p.intrinsic_nonzero, 0.0) << "intrinsic rewards become non-zero";
+  EXPECT_GT(p.episodes, 0u);
+  EXPECT_TRUE(p.finite) << "losses stay finite";
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_LE(seen.front().env_steps, seen.back().env_steps);
+  EXPECT_TRUE(r.value().second.parts.count("policy") && r.value().second.parts.count("reward_model"));
+}
+
+TEST_F(Training, ABlockedAnnotatorDelaysLabelsButNotTraining) {
+  std::atomic<bool> released{false};
+  annotators::testing::fake_llm llm([&](const nlohmann::json&, int) {
+    for (int i = 0; i < 3000 && !released; ++i) std::this_thread::sleep_for(10ms);  // blocked until released
+    return annotators::testing::behaviour{200, "Answer: yes", 0ms, false};
+  });
+  auto cfg = config({"train.steps=8000", "annotator.backend=openai", "annotator.openai.model=m",
+                     "annotator.openai.base_url=" + llm.base_url(), "annotator.openai.timeout_ms=60000",
+                     "annotator.openai.concurrency=4"});
+  uint64_t labels_while_blocked = 1, steps_while_blocked = 0;
+  auto r = run_training(cfg, registry, nullptr, [&](const progress& p) {
+    if (!released && p.env_steps >= 3000) {
+      labels_while_blocked = p.labels_received;
+      steps_while_blocked = p.env_steps;
+      released = true;
+    }
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(labels_while_blocked, 0u) << "nothing can be labelled while the LLM does not answer";
+  EXPECT_GE(steps_while_blocked, 3000u) << "training went on without labels";
+  EXPECT_GE(r.value().first.env_steps, 8000u);
+  EXPECT_GT(r.value().first.labels_received, 0u) << "once released, the pending labels arrive";
+}
+
+TEST_F(Training, ARunnerThatThrowsIsRestartedAndTrainingGoesOn) {
+  auto cfg = config({"train.steps=4000", "train.fail_runner_at_tick=3", "reward.model=none"});
+  auto r = run_training(cfg, registry, nullptr, {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(r.value().first.runner_restarts, 1u);
+  EXPECT_GE(r.value().first.env_steps, 4000u);
+}
+
+TEST_F(Training, ResumeContinuesCountersLabelsAndTheRewardDataset) {
+  auto first = run_training(config({"train.steps=3000"}), registry, nullptr, {});
+  ASSERT_TRUE(first) << first.error().message;
+  const progress a = first.value().first;
+  ASSERT_GT(a.reward_dataset, 0u);
+  training_state saved = first.value().second;
+  auto second = run_training(config({"train.steps=6000"}), registry, &saved, {});
+  ASSERT_TRUE(second) << second.error().message;
+  const progress& b = second.value().first;
+  EXPECT_GE(b.env_steps, 6000u);
+  EXPECT_GT(b.updates, a.updates) << "the update counter continues";
+  EXPECT_GE(b.episodes, a.episodes);
+  EXPECT_GE(b.reward_dataset, a.reward_dataset) << "the reward model keeps its dataset";
+  EXPECT_GT(b.policy_version, a.policy_version);
+}
+
+}  // namespace
+}  // namespace lantern::actors
