@@ -62,6 +62,7 @@ struct runner_state {
   core::obs_batch before;
   core::pcg32 rng;
   uint64_t version = 0, ticks = 0;
+  bool started = false;
   int in_flight = 0, max_in_flight = 2, fail_at = 0;
   size_t steps = 32;
   caf::actor learner;
@@ -91,11 +92,13 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
   return {
       [=](const policy_weights& w) {
         auto& st = self->state;
-        if (w.version < st.version || w.bytes.empty()) return;
+        if ((st.started && w.version < st.version) || w.bytes.empty()) return;
         if (auto ok = st.pol->load_weights(w.bytes); !ok) throw std::runtime_error(ok.error().message);
-        const bool first = st.version == 0 && st.ticks == 0;
         st.version = w.version;
-        if (first) self->send(self, tick_atom::value);
+        if (!st.started) {  // acting starts with the learner's weights
+          st.started = true;
+          self->send(self, tick_atom::value);
+        }
       },
       [=](ack_atom) {
         auto& st = self->state;
@@ -182,7 +185,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         st.runners[id] = who;
         st.counts.erase(id);
-        self->send(who, policy_weights{st.appo->version() + 1, st.pol->weights()});
+        self->send(who, policy_weights{st.appo->version(), st.pol->weights()});
       },
       [=](const reward_snapshot& snap) {
         auto& st = self->state;
@@ -236,6 +239,8 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
             }
           }
         }
+        // Policy lag: updates applied since the weights that acted.
+        const uint64_t lag = st.appo->version() - std::min<uint64_t>(m.policy_version, st.appo->version());
         auto up = st.appo->update(*r, total);
         if (!up) {
           spdlog::error("policy learner: {}", up.error().message);
@@ -249,12 +254,12 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         st.policy_loss = st.updates == 1 ? u.policy_loss : (1 - k) * st.policy_loss + k * u.policy_loss;
         st.value_loss = st.updates == 1 ? u.value_loss : (1 - k) * st.value_loss + k * u.value_loss;
         st.entropy = st.updates == 1 ? u.entropy : (1 - k) * st.entropy + k * u.entropy;
-        st.lag_sum += static_cast<double>(st.appo->version() - 1 - std::min<uint64_t>(m.policy_version, st.appo->version() - 1));
+        st.lag_sum += static_cast<double>(lag);
         st.intrinsic_mean = (1 - k) * st.intrinsic_mean + k * isum / static_cast<double>(T * N);
         st.intrinsic_nonzero = (1 - k) * st.intrinsic_nonzero + k * inz / static_cast<double>(T * N);
         if (!fresh.empty() && st.reward_learner) self->send(st.reward_learner, caption_batch{std::move(fresh)});
         if (st.updates % static_cast<uint64_t>(st.weights_every) == 0) {
-          policy_weights w{st.appo->version() + 1, st.pol->weights()};
+          policy_weights w{st.appo->version(), st.pol->weights()};
           for (auto& [id, a] : st.runners) self->send(a, w);
         }
         return ack_atom::value;

@@ -31,7 +31,7 @@ for variant in none retrieval classification ranking bow; do
 done
 awk -F'\t' 'NR > 1 { n[$1]++; s[$1] += $3; ss[$1] += $3 * $3; order[$1] = NR }
   END { printf "\n%-16s %8s %8s %s\n", "variant", "success", "sd", "(% of 200 eval episodes, mean over seeds)";
-        for (v in n) { m = s[v] / n[v]; sd = sqrt(ss[v] / n[v] - m * m); printf "%-16s %7.1f%% %7.1f\n", v, m, sd > 0 ? sd : 0 } }' \
+        for (v in n) { m = s[v] / n[v]; sd = sqrt(ss[v] / n[v] - m * m); printf "%-16s %7.1f%% %7.1f\n", v, m, (sd > 0 ? sd : 0) } }' \
   "$out/results.tsv" | tee "$out/table.txt"
 awk -F'\t' 'NR > 1 { n[$1]++; s[$1] += $3 } END { for (v in n) printf "%s\t%.2f\n", v, s[v] / n[v] }' \
   "$out/results.tsv" > "$out/means.tsv"
