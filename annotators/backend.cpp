@@ -46,13 +46,23 @@ class replay_backend final : public backend {
 
 }  // namespace
 
+std::string prompts_dir(const core::config& cfg) {
+  const std::string& d = cfg.string("annotator.prompts_dir");
+  return d.empty() ? std::string(LANTERN_SOURCE_DIR) + "/annotators/prompts" : d;
+}
+
+std::string rules_file(const core::config& cfg) {
+  const std::string& f = cfg.string("annotator.rules_file");
+  return f.empty() ? std::string(LANTERN_SOURCE_DIR) + "/annotators/rules/rules.toml" : f;
+}
+
 void add_annotator_options(core::schema& s) {
-  const std::string src = LANTERN_SOURCE_DIR;
   s.string("annotator.backend", "rules", "where labels come from: rules (embedded heuristic), openai (an "
            "OpenAI-compatible server) or replay (labels recorded earlier)", {"rules", "openai", "replay"});
   s.string("annotator.store", "", "the SQLite label store (empty: $HOME/.local/state/lantern/labels.sqlite)");
-  s.string("annotator.prompts_dir", src + "/annotators/prompts", "directory of prompt files, one *.toml per domain");
-  s.string("annotator.rules_file", src + "/annotators/rules/rules.toml", "rules of the rules backend");
+  s.string("annotator.prompts_dir", "", "directory of prompt files, one *.toml per domain (empty: Lantern's own, "
+           "annotators/prompts)");
+  s.string("annotator.rules_file", "", "rules of the rules backend (empty: Lantern's own, annotators/rules/rules.toml)");
   s.string("annotator.replay_store", "", "replay backend: the label store to answer from");
   s.integer("annotator.queue_limit", 10000, "captions waiting for the backend; beyond it new ones are refused (busy)", 1);
   s.real("annotator.raw_reply_sample", 0.05, "share of LLM replies kept verbatim in the store (unparsable ones always)",
@@ -82,7 +92,7 @@ core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
                                                     const std::map<std::string, prompt_set>& prompts,
                                                     core::metrics_registry& metrics) {
   const std::string& name = cfg.string("annotator.backend");
-  if (name == "rules") return make_rules_backend(cfg.string("annotator.rules_file"));
+  if (name == "rules") return make_rules_backend(rules_file(cfg));
   if (name == "openai") {
     if (cfg.string("annotator.openai.model").empty())
       return core::make_error(core::errc::config, cfg.origin("annotator.openai.model") +

@@ -34,6 +34,10 @@ class backend {
 /// Adds the annotator's keys (annotator.*) to a schema.
 void add_annotator_options(core::schema& s);
 
+/// The prompt directory and the rules file the config names (empty: the ones shipped with Lantern).
+std::string prompts_dir(const core::config& cfg);
+std::string rules_file(const core::config& cfg);
+
 /// Builds the backend named by annotator.backend.
 core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
                                                     const std::map<std::string, prompt_set>& prompts,

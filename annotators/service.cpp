@@ -37,7 +37,7 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
                                                                           zmq::context_t& ctx,
                                                                           core::metrics_registry& metrics) {
   std::unique_ptr<annotator_service> s(new annotator_service(ctx, metrics));
-  auto prompts = load_prompt_dir(cfg.string("annotator.prompts_dir"));
+  auto prompts = load_prompt_dir(prompts_dir(cfg));
   if (!prompts) return prompts.error();
   s->prompts_ = std::move(prompts.value());
   auto store = label_store::open(store_path(cfg));

@@ -135,8 +135,7 @@ int main() {
 
   // 3. Latency the service adds on top of a backend call, for store misses.
   {
-    auto prompts = load_prompt_dir(cfg->string("annotator.prompts_dir"));
-    auto direct = make_rules_backend(cfg->string("annotator.rules_file"));
+    auto direct = make_rules_backend(rules_file(*cfg));
     std::vector<double> backend_ms, service_ms;
     for (int i = 0; i < 500; ++i) {
       auto t0 = clock_type::now();

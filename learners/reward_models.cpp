@@ -14,6 +14,17 @@
 
 namespace lantern::learners {
 
+std::string reward_model::snapshot() const {
+  std::ostringstream out;
+  save(out);
+  return out.str();
+}
+
+core::status reward_model::load_snapshot(const std::string& bytes) {
+  std::istringstream in(bytes);
+  return load(in);
+}
+
 void retrieval_model::rewards(const std::vector<std::string>& captions, std::vector<float>& out) {
   out.resize(captions.size());
   for (size_t i = 0; i < captions.size(); ++i) {
@@ -25,17 +36,6 @@ void retrieval_model::rewards(const std::vector<std::string>& captions, std::vec
 void retrieval_model::add_labels(const std::vector<labelled_caption>& labels) {
   for (const auto& l : labels) table_[l.caption] = l.label == 1 ? 1 : 0;
   if (!labels.empty()) ++version_;
-}
-
-std::string retrieval_model::snapshot() const {
-  std::ostringstream out;
-  save(out);
-  return out.str();
-}
-
-core::status retrieval_model::load_snapshot(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return load(in);
 }
 
 core::status retrieval_model::save(std::ostream& out) const {
@@ -85,17 +85,6 @@ void bow_model::rewards(const std::vector<std::string>& captions, std::vector<fl
     double cos = vn > 0 && gn > 0 ? dot / std::sqrt(vn * gn) : 0.0;
     out[i] = cos > threshold_ ? static_cast<float>(cos) : 0.0f;
   }
-}
-
-std::string bow_model::snapshot() const {
-  std::ostringstream out;
-  save(out);
-  return out.str();
-}
-
-core::status bow_model::load_snapshot(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return load(in);
 }
 
 core::status bow_model::save(std::ostream& out) const {

@@ -56,8 +56,9 @@ class reward_model {
   virtual size_t dataset_size() const { return 0; }
   /// What the policy learner needs to compute the same rewards (weights or the table, with the
   /// normalisation statistics): the versioned snapshot the reward learner publishes.
-  virtual std::string snapshot() const = 0;
-  virtual core::status load_snapshot(const std::string& bytes) = 0;
+  /// (By default the whole saved state: right for the small table and the bag-of-words model.)
+  virtual std::string snapshot() const;
+  virtual core::status load_snapshot(const std::string& bytes);
   /// Everything needed to restore the model exactly (weights, optimiser, dataset, RNG).
   virtual core::status save(std::ostream& out) const = 0;
   virtual core::status load(std::istream& in) = 0;
@@ -75,8 +76,6 @@ class retrieval_model final : public reward_model {
   void rewards(const std::vector<std::string>& captions, std::vector<float>& out) override;
   void add_labels(const std::vector<labelled_caption>& labels) override;
   size_t dataset_size() const override { return table_.size(); }
-  std::string snapshot() const override;
-  core::status load_snapshot(const std::string& bytes) override;
   core::status save(std::ostream& out) const override;
   core::status load(std::istream& in) override;
 
@@ -92,8 +91,6 @@ class bow_model final : public reward_model {
   bow_model(std::string goal, int dim = 64, double threshold = 0.0);
   std::string name() const override { return "bow"; }
   void rewards(const std::vector<std::string>& captions, std::vector<float>& out) override;
-  std::string snapshot() const override;
-  core::status load_snapshot(const std::string& bytes) override;
   core::status save(std::ostream& out) const override;
   core::status load(std::istream& in) override;
   /// The embedding of a text (sum of its word vectors).
