@@ -153,12 +153,11 @@ TEST_F(OpenAI, ServerErrorsAreRetriedWithBackoffAndRecover) {
 TEST_F(OpenAI, ASlowReplyTimesOutAndIsReportedAfterTheRetries) {
   fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 1500ms, false}; });
   auto b = make(llm, {"annotator.openai.timeout_ms=200", "annotator.openai.retries=1"});
-  auto t0 = std::chrono::steady_clock::now();
   auto out = b->label({nh("You kill the newt!")});
-  auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(out[0].result, outcome::error);
   EXPECT_NE(out[0].error.find("after 2 attempts"), std::string::npos) << out[0].error;
-  EXPECT_LT(took, 1400ms) << "the client must not wait for the slow server";
+  EXPECT_NE(out[0].error.find("Read"), std::string::npos) << "a read timeout, not a server answer: " << out[0].error;
+  EXPECT_EQ(llm.calls(), 2);
 }
 
 TEST_F(OpenAI, ACutConnectionIsRetried) {
@@ -202,9 +201,9 @@ TEST_F(OpenAI, ManyConcurrentChatCallsAllComeBack) {
   auto b = make(llm, {"annotator.openai.concurrency=8"});
   std::vector<item> items;
   for (int i = 0; i < 32; ++i) items.push_back(nh(i % 2 ? "You kill it #" + std::to_string(i) : "A wall #" + std::to_string(i)));
-  auto t0 = std::chrono::steady_clock::now();
   auto out = b->label(items);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 32 * 20ms) << "calls must overlap";
+  EXPECT_GT(llm.max_in_flight(), 1) << "chat calls must overlap";
+  EXPECT_LE(llm.max_in_flight(), 8) << "at most `concurrency` at once";
   for (int i = 0; i < 32; ++i) EXPECT_EQ(out[static_cast<size_t>(i)].lab.value, i % 2 ? positive : negative);
 }
 

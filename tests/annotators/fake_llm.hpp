@@ -31,6 +31,13 @@ class fake_llm {
     auto handler = [this](bool chat) {
       return [this, chat](const httplib::Request& req, httplib::Response& res) {
         const int call = calls_.fetch_add(1);
+        const int now = in_flight_.fetch_add(1) + 1;
+        for (int seen = max_in_flight_.load(); now > seen && !max_in_flight_.compare_exchange_weak(seen, now);) {
+        }
+        struct leave {
+          std::atomic<int>& n;
+          ~leave() { n.fetch_sub(1); }
+        } on_exit{in_flight_};
         nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
         {
           std::lock_guard lock(mutex_);
@@ -76,6 +83,8 @@ class fake_llm {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
   int port() const { return port_; }
   int calls() const { return calls_.load(); }
+  /// The most calls the server was answering at the same time.
+  int max_in_flight() const { return max_in_flight_.load(); }
   std::string last_request() const {
     std::lock_guard lock(mutex_);
     return last_request_;
@@ -90,7 +99,7 @@ class fake_llm {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  std::atomic<int> calls_{0};
+  std::atomic<int> calls_{0}, in_flight_{0}, max_in_flight_{0};
   mutable std::mutex mutex_;
   std::string last_request_, saw_auth_;
 };
