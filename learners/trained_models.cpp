@@ -45,7 +45,6 @@ std::vector<const std::string*> pointers(const std::vector<std::string>& v) {
   return out;
 }
 
-template <class Options>
 void check_tag(cereal::PortableBinaryInputArchive& ar, const char* want) {
   std::string tag;
   ar(tag);
@@ -141,7 +140,7 @@ class classification_model final : public reward_model {
     try {
       std::istringstream in(bytes);
       cereal::PortableBinaryInputArchive ar(in);
-      check_tag<classifier_options>(ar, "classification-snapshot-v1");
+      check_tag(ar, "classification-snapshot-v1");
       std::string net;
       ar(version_, snapshot_labels_, net);
       detail::load_module_bytes(*net_, net);
@@ -161,7 +160,7 @@ class classification_model final : public reward_model {
   core::status load(std::istream& in) override {
     try {
       cereal::PortableBinaryInputArchive ar(in);
-      check_tag<classifier_options>(ar, "classification-v1");
+      check_tag(ar, "classification-v1");
       uint64_t state = 0, inc = 0;
       std::string net, opt;
       ar(version_, captions_, labels_, state, inc, net, opt);
@@ -289,7 +288,7 @@ class ranking_model final : public reward_model {
     try {
       std::istringstream in(bytes);
       cereal::PortableBinaryInputArchive ar(in);
-      check_tag<ranker_options>(ar, "ranking-snapshot-v1");
+      check_tag(ar, "ranking-snapshot-v1");
       std::string net;
       ar(version_, snapshot_pairs_, mean_, var_, count_, net);
       detail::load_module_bytes(*net_, net);
@@ -316,7 +315,7 @@ class ranking_model final : public reward_model {
   core::status load(std::istream& in) override {
     try {
       cereal::PortableBinaryInputArchive ar(in);
-      check_tag<ranker_options>(ar, "ranking-v1");
+      check_tag(ar, "ranking-v1");
       std::vector<std::string> a, b;
       std::vector<int> l;
       uint64_t state = 0, inc = 0;

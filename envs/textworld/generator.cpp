@@ -89,7 +89,7 @@ class builder {
   void distractors(int count);
   bool assemble(const std::vector<act>& plan);
   bool navigate(state& s, const engine& eng, int target, std::vector<act>& out) const;
-  int action_room(const state& s, const engine& eng, const act& a) const;
+  int action_room(const state& s, const act& a) const;
 
   const options& opt_;
   core::pcg32 map_rng_, quest_rng_, obj_rng_;
@@ -443,14 +443,13 @@ void builder::distractors(int count) {
   }
 }
 
-int builder::action_room(const state& s, const engine& eng, const act& a) const {
+int builder::action_room(const state& s, const act& a) const {
   auto room_of = [&](int e) {
     const place& p = s.loc[static_cast<size_t>(e)];
     if (p.w == where::room) return static_cast<int>(p.id);
     if (p.w == where::in || p.w == where::on) return static_cast<int>(s.loc[static_cast<size_t>(p.id)].id);
     return -1;
   };
-  (void)eng;
   switch (a.v) {
     case verb::take: return room_of(a.a);
     case verb::take_from:
@@ -525,7 +524,7 @@ bool builder::assemble(const std::vector<act>& plan) {
   if (eng.won(s)) return false;
   g_.walkthrough.clear();
   for (const act& a : plan) {
-    if (!navigate(s, eng, action_room(s, eng, a), g_.walkthrough)) return false;
+    if (!navigate(s, eng, action_room(s, a), g_.walkthrough)) return false;
     // A door the walk already opened needs no second opening.
     if (a.v == verb::open && s.flags[static_cast<size_t>(a.a)] == is_open) continue;
     if (eng.check(s, a) != failure::none) return false;

@@ -1,0 +1,143 @@
+// The env runners and their supervisor (see training.hpp).
+#include <spdlog/spdlog.h>
+
+#include "actors/protocol.hpp"
+#include "actors/training_detail.hpp"
+#include "envs/vector_env.hpp"
+#include "learners/options.hpp"
+#include "learners/policy.hpp"
+#include "learners/runtime.hpp"
+
+namespace lantern::actors::detail {
+namespace {
+
+// --- env runner ---------------------------------------------------------------------------
+
+struct runner_state {
+  uint64_t id = 0;
+  std::unique_ptr<envs::vector_env> vec;
+  std::unique_ptr<learners::policy> pol;
+  std::vector<float> h, logp;
+  std::vector<int32_t> actions;
+  core::obs_batch before;
+  core::pcg32 rng;
+  uint64_t version = 0, ticks = 0;
+  bool started = false;
+  int in_flight = 0, max_in_flight = 2, fail_at = 0;
+  size_t steps = 32;
+  caf::actor learner;
+};
+
+caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, const context* ctx,
+                     caf::actor learner) {
+  auto& s = self->state;
+  const auto& cfg = *ctx->cfg;
+  s.id = id;
+  s.learner = learner;
+  s.steps = static_cast<size_t>(cfg.integer("train.rollout"));
+  s.max_in_flight = static_cast<int>(cfg.integer("train.max_in_flight"));
+  s.fail_at = attempt == 0 ? static_cast<int>(cfg.integer("train.fail_runner_at_tick")) : 0;
+  const uint64_t seed = core::derive_seed(static_cast<uint64_t>(cfg.integer("train.seed")), id);
+  auto vec = envs::vector_env::create(*ctx->registry, ctx->env, cfg, static_cast<size_t>(cfg.integer("train.envs_per_runner")),
+                                      core::derive_seed(seed, static_cast<uint64_t>(attempt)));
+  if (!vec) throw std::runtime_error(vec.error().message);
+  s.vec = std::make_unique<envs::vector_env>(std::move(vec.value()));
+  auto pol = learners::policy::make(ctx->layout, learners::policy_options_from(cfg));
+  if (!pol) throw std::runtime_error(pol.error().message);
+  s.pol = std::move(pol.value());
+  s.rng.seed_with(core::derive_seed(seed, 0x72756e));
+  s.vec->reset();
+  s.h.assign(s.vec->size() * s.pol->state_size(), 0.0f);
+  self->send(learner, join_atom::value, id);
+  return {
+      [=](const policy_weights& w) {
+        auto& st = self->state;
+        if ((st.started && w.version < st.version) || w.bytes.empty()) return;
+        if (auto ok = st.pol->load_weights(w.bytes); !ok) throw std::runtime_error(ok.error().message);
+        st.version = w.version;
+        if (!st.started) {  // acting starts with the learner's weights
+          st.started = true;
+          self->send(self, tick_atom::value);
+        }
+      },
+      [=](ack_atom) {
+        auto& st = self->state;
+        if (--st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.in_flight >= st.max_in_flight) return;
+        learners::configure_thread();
+        if (st.fail_at > 0 && static_cast<int>(st.ticks) == st.fail_at)
+          throw std::runtime_error("runner " + std::to_string(st.id) + ": failure injected by train.fail_runner_at_tick");
+        ++st.ticks;
+        const size_t n = st.vec->size();
+        core::rollout r(ctx->layout, st.steps, n);
+        r.initial_state = st.h;
+        r.policy_version = st.version;
+        for (size_t t = 0; t < st.steps; ++t) {
+          st.before = st.vec->batch();
+          st.pol->act(st.before, st.h, st.actions, st.logp, st.rng);
+          const auto& after = st.vec->step(st.actions);
+          r.append(st.before, st.actions, st.logp, after);
+          for (size_t e = 0; e < n; ++e)
+            if (after.terminated[e] || after.truncated[e]) st.pol->reset_state(st.h, e);
+        }
+        episode_batch eps;
+        eps.runner = st.id;
+        for (const auto& ep : st.vec->drain_finished()) {
+          eps.returns.push_back(ep.episode_return);
+          eps.scores.push_back(ep.score);
+          eps.lengths.push_back(ep.length);
+          eps.successes.push_back(ep.success);
+        }
+        if (!eps.returns.empty()) self->send(st.learner, std::move(eps));
+        self->send(st.learner, to_message(r, st.id));
+        if (++st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
+      },
+  };
+}
+
+// --- supervisor ---------------------------------------------------------------------------
+
+struct supervisor_state {
+  std::map<caf::actor_addr, std::pair<uint64_t, int>> runners;  // id, attempt
+  uint64_t restarts = 0;
+  bool stopping = false;
+};
+
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, int count, const context* ctx, caf::actor learner) {
+  auto start = [=](uint64_t id, int attempt) {
+    auto r = self->spawn<caf::monitored>(runner, id, attempt, ctx, learner);
+    self->state.runners[r.address()] = {id, attempt};
+  };
+  for (int i = 0; i < count; ++i) start(static_cast<uint64_t>(i), 0);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.runners.find(dm.source);
+    if (it == st.runners.end()) return;
+    auto [id, attempt] = it->second;
+    st.runners.erase(it);
+    if (st.stopping) return;
+    ++st.restarts;
+    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, to_string(dm.reason));
+    start(id, attempt + 1);
+  });
+  return {
+      [=](stats_atom) { return self->state.restarts; },
+      [=](halt_atom) {
+        auto& st = self->state;
+        st.stopping = true;
+        for (auto& [addr, _] : st.runners) self->send_exit(addr, caf::exit_reason::user_shutdown);
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& sys, int count, const context* ctx, caf::actor learner) {
+  return sys.spawn(supervisor, count, ctx, learner);
+}
+
+}  // namespace lantern::actors::detail
