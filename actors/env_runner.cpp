@@ -1,4 +1,6 @@
-// The env runners and their supervisor (see training.hpp).
+// The env runners and their supervisor (see env_runner.hpp).
+#include "actors/env_runner.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol.hpp"
@@ -8,8 +10,10 @@
 #include "learners/policy.hpp"
 #include "learners/runtime.hpp"
 
-namespace lantern::actors::detail {
+namespace lantern::actors {
 namespace {
+
+using setup_ptr = std::shared_ptr<const runner_setup>;
 
 // --- env runner ---------------------------------------------------------------------------
 
@@ -28,10 +32,11 @@ struct runner_state {
   caf::actor learner;
 };
 
-caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, const context* ctx,
+caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, setup_ptr ctx,
                      caf::actor learner) {
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& e) { return detail::exit_reason_of(e); });
   auto& s = self->state;
-  const auto& cfg = *ctx->cfg;
+  const auto& cfg = ctx->cfg;
   s.id = id;
   s.learner = learner;
   s.steps = static_cast<size_t>(cfg.integer("train.rollout"));
@@ -41,6 +46,10 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
   auto vec = envs::vector_env::create(*ctx->registry, ctx->env, cfg, static_cast<size_t>(cfg.integer("train.envs_per_runner")),
                                       core::derive_seed(seed, static_cast<uint64_t>(attempt)));
   if (!vec) throw std::runtime_error(vec.error().message);
+  if (!(vec->spec().layout == ctx->layout))
+    throw std::runtime_error("env '" + ctx->env + "' (" + vec->spec().name +
+                             ") produces " + core::describe(vec->spec().layout) +
+                             "; the learner's policy takes " + core::describe(ctx->layout));
   s.vec = std::make_unique<envs::vector_env>(std::move(vec.value()));
   auto pol = learners::policy::make(ctx->layout, learners::policy_options_from(cfg));
   if (!pol) throw std::runtime_error(pol.error().message);
@@ -103,15 +112,16 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
 struct supervisor_state {
   std::map<caf::actor_addr, std::pair<uint64_t, int>> runners;  // id, attempt
   uint64_t restarts = 0;
+  int pending = 0;  // restarts scheduled but not yet started
   bool stopping = false;
 };
 
-caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, int count, const context* ctx, caf::actor learner) {
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, setup_ptr setup, caf::actor learner) {
   auto start = [=](uint64_t id, int attempt) {
-    auto r = self->spawn<caf::monitored>(runner, id, attempt, ctx, learner);
+    auto r = self->spawn<caf::monitored>(runner, id, attempt, setup, learner);
     self->state.runners[r.address()] = {id, attempt};
   };
-  for (int i = 0; i < count; ++i) start(static_cast<uint64_t>(i), 0);
+  for (int i = 0; i < setup->runners; ++i) start(setup->first_id + static_cast<uint64_t>(i), 0);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.runners.find(dm.source);
@@ -119,11 +129,24 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, int count,
     auto [id, attempt] = it->second;
     st.runners.erase(it);
     if (st.stopping) return;
+    if (!setup->restart) {
+      spdlog::error("supervisor: runner {} ({}) dropped: {}", id, setup->env, self->system().render(dm.reason));
+      if (st.runners.empty() && st.pending == 0) self->quit(dm.reason);
+      return;
+    }
     ++st.restarts;
-    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, to_string(dm.reason));
-    start(id, attempt + 1);
+    ++st.pending;
+    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, self->system().render(dm.reason));
+    // Quick failures in a row (an env that cannot start) back off up to 5 s instead of spinning.
+    const auto delay = std::chrono::milliseconds(std::min(5000, 50 << std::min(attempt, 7)));
+    self->delayed_send(self, delay, restart_atom::value, id, attempt + 1);
   });
   return {
+      [=](restart_atom, uint64_t id, int attempt) {
+        auto& st = self->state;
+        --st.pending;
+        if (!st.stopping) start(id, attempt);
+      },
       [=](stats_atom) { return self->state.restarts; },
       [=](halt_atom) {
         auto& st = self->state;
@@ -136,8 +159,22 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, int count,
 
 }  // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, int count, const context* ctx, caf::actor learner) {
-  return sys.spawn(supervisor, count, ctx, learner);
+namespace detail {
+
+caf::error exit_reason_of(std::exception_ptr& e) {
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return caf::make_error(caf::sec::runtime_error, std::string(x.what()));
+  } catch (...) {
+  }
+  return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
 }
 
-}  // namespace lantern::actors::detail
+}  // namespace detail
+
+caf::actor spawn_runners(caf::actor_system& sys, std::shared_ptr<const runner_setup> setup, caf::actor learner) {
+  return sys.spawn(supervisor, std::move(setup), std::move(learner));
+}
+
+}  // namespace lantern::actors

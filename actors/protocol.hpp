@@ -19,6 +19,16 @@
 
 namespace lantern::actors {
 
+// Atoms of the messages without a payload struct (at most 10 characters each).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;        ///< a runner: step the next rollout
+using ack_atom = caf::atom_constant<caf::atom("ack")>;          ///< the learner: a rollout was taken
+using poll_atom = caf::atom_constant<caf::atom("poll")>;        ///< the reward learner: poll labels
+using stats_atom = caf::atom_constant<caf::atom("stats")>;      ///< any actor: answer with stats_msg
+using save_atom = caf::atom_constant<caf::atom("save")>;        ///< a learner: answer with its state
+using join_atom = caf::atom_constant<caf::atom("join")>;        ///< a runner joins the learner
+using halt_atom = caf::atom_constant<caf::atom("halt")>;        ///< a supervisor: stop every runner
+using restart_atom = caf::atom_constant<caf::atom("restart")>;  ///< a supervisor: start a runner again
+
 /// T steps of N envs from one runner (core::rollout, flattened for the wire).
 struct rollout_msg {
   uint64_t runner = 0;
@@ -77,6 +87,41 @@ struct stats_msg {
   std::vector<double> values;
 };
 
+/// Where the annotator service is (a ZeroMQ endpoint): the reward learner (re)connects to it.
+struct annotator_at {
+  std::string endpoint;
+};
+
+/// Version of the cluster messages below; a node of another version is refused when it joins.
+inline constexpr uint32_t cluster_protocol_version = 1;
+
+/// A node asks the head's directory to admit it (the sender is the node's agent actor, which
+/// the directory monitors).
+struct join_request {
+  uint32_t version = cluster_protocol_version;
+  std::string token, node, roles;
+  std::string annotator_endpoint;  ///< annotator nodes: where their ZeroMQ service listens
+};
+
+/// The directory's answer: the node's stable id (by name), the run's config and the learner.
+struct join_reply {
+  uint64_t node_id = 0;
+  std::string config;  ///< the head's config as TOML: every node acts with the same settings
+  caf::actor learner;
+};
+
+/// An operator's command to the cluster (`lantern envs attach|detach|list`), with the token.
+struct control_request {
+  std::string token, command;
+  std::vector<std::string> args;
+};
+
+/// The answer to a control_request: ok, or refused with a reason; text for a person.
+struct control_reply {
+  bool ok = false;
+  std::string text;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rollout_msg& x) {
   return f(caf::meta::type_name("rollout_msg"), x.runner, x.policy_version, x.steps, x.num_envs, x.arrays, x.text,
@@ -111,6 +156,27 @@ typename Inspector::result_type inspect(Inspector& f, stats_msg& x) {
   return f(caf::meta::type_name("stats_msg"), x.from, x.names, x.values);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, annotator_at& x) {
+  return f(caf::meta::type_name("annotator_at"), x.endpoint);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("join_request"), x.version, x.token, x.node, x.roles, x.annotator_endpoint);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
+  return f(caf::meta::type_name("join_reply"), x.node_id, x.config, x.learner);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, control_request& x) {
+  return f(caf::meta::type_name("control_request"), x.token, x.command, x.args);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, control_reply& x) {
+  return f(caf::meta::type_name("control_reply"), x.ok, x.text);
+}
+
 /// Registers every message type (call on every node, before the actor system starts).
 void add_message_types(caf::actor_system_config& cfg);
 
@@ -129,4 +195,9 @@ CAF_ADD_TYPE_ID(lantern, (lantern::actors::label_batch))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::episode_batch))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_msg))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::stats_msg))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::annotator_at))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_request))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_reply))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_request))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_reply))
 CAF_END_TYPE_ID_BLOCK(lantern)

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/env_runner.hpp"
 #include "actors/protocol.hpp"
 #include "actors/training_detail.hpp"
 #include "annotators/client.hpp"
@@ -26,8 +27,17 @@
 namespace lantern::actors {
 namespace {
 
-using namespace detail;
 using clock_type = std::chrono::steady_clock;
+
+/// What the learners of a run share, owned by run_training (outlives the actor system).
+struct context {
+  const core::config* cfg = nullptr;
+  core::obs_layout layout;
+  std::string annotator_endpoint;  ///< empty: none yet (remote: it arrives as annotator_at) or none needed
+  bool remote_annotator = false;
+  zmq::context_t* zmq = nullptr;
+};
+
 double value_of(const stats_msg& s, const std::string& name) {
   for (size_t i = 0; i < s.names.size(); ++i)
     if (s.names[i] == name) return s.values[i];
@@ -74,11 +84,18 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
     std::istringstream counters(resume.parts["learner_counters"]);
     counters >> s.env_steps >> s.updates >> s.episodes >> s.successes_total;
   }
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto it = st.runners.begin(); it != st.runners.end();)
+      it = it->second.address() == dm.source ? st.runners.erase(it) : std::next(it);
+  });
   return {
       [=](caf::actor reward_learner) { self->state.reward_learner = reward_learner; },
       [=](join_atom, uint64_t id) {
         auto& st = self->state;
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!who) return;
+        self->monitor(who);  // a runner on a node that dies or is cut off leaves the map
         st.runners[id] = who;
         st.counts.erase(id);
         self->send(who, policy_weights{st.appo->version(), st.pol->weights()});
@@ -169,13 +186,14 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         return stats_msg{"policy_learner",
                          {"env_steps", "updates", "episodes", "policy_version", "reward_version", "mean_return",
                           "success_rate", "policy_lag", "policy_loss", "value_loss", "entropy", "intrinsic_mean",
-                          "intrinsic_nonzero", "finite", "captions_sent", "captions_dropped"},
+                          "intrinsic_nonzero", "finite", "captions_sent", "captions_dropped", "runners"},
                          {static_cast<double>(st.env_steps), static_cast<double>(st.updates),
                           static_cast<double>(st.episodes), static_cast<double>(st.appo->version()),
                           static_cast<double>(st.reward_version), ret / n, succ / n,
                           st.updates ? st.lag_sum / static_cast<double>(st.updates) : 0.0, st.policy_loss,
                           st.value_loss, st.entropy, st.intrinsic_mean, st.intrinsic_nonzero, st.finite ? 1.0 : 0.0,
-                          static_cast<double>(st.sent.size()), static_cast<double>(st.dropped_captions)}};
+                          static_cast<double>(st.sent.size()), static_cast<double>(st.dropped_captions),
+                          static_cast<double>(st.runners.size())}};
       },
       [=](save_atom) {
         auto& st = self->state;
@@ -194,11 +212,12 @@ struct reward_state {
   std::unique_ptr<learners::reward_model> model;
   std::unique_ptr<annotators::annotator_client> client;
   std::map<uint64_t, std::vector<annotators::item>> submitted;
+  std::vector<std::vector<annotators::item>> waiting;  // captions for an annotator not known yet
   std::vector<std::string> seen;  // for ranking pairs
   core::pcg32 rng;
   caf::actor learner;
   annotators::kind kind = annotators::kind::classification;
-  std::string domain, goal;
+  std::string domain, goal, endpoint;
   uint64_t requested = 0, received = 0, unlabelled = 0, polls = 0;
   int steps_per_batch = 8;
   bool dirty = false;
@@ -223,13 +242,31 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
     if (auto ok = s.model->load(in); !ok) throw std::runtime_error(ok.error().message);
     s.dirty = true;
   }
-  if (!ctx->annotator_endpoint.empty())
+  if (!ctx->annotator_endpoint.empty()) {
+    s.endpoint = ctx->annotator_endpoint;
     s.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, ctx->annotator_endpoint);
+  }
   self->send(self, poll_atom::value);
   return {
+      [=](const annotator_at& where) {
+        auto& st = self->state;
+        if (st.client && st.endpoint == where.endpoint) return;
+        spdlog::info("reward learner: annotator service at {}", where.endpoint);
+        st.endpoint = where.endpoint;
+        st.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, where.endpoint);
+        // Requests sent to the old endpoint go again to the new one (the service dedupes by key).
+        auto old = std::move(st.submitted);
+        st.submitted.clear();
+        for (auto& [id, items] : old) st.waiting.push_back(std::move(items));
+        for (auto& items : st.waiting) {
+          const uint64_t id = st.client->submit(items, std::chrono::seconds(120));
+          st.submitted[id] = std::move(items);
+        }
+        st.waiting.clear();
+      },
       [=](const caption_batch& b) {
         auto& st = self->state;
-        if (!st.client || !st.model) return;
+        if (!st.model || (!st.client && !ctx->remote_annotator)) return;
         std::vector<annotators::item> items;
         for (const auto& c : b.captions) {
           if (st.kind == annotators::kind::ranking) {
@@ -246,6 +283,10 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
           std::vector<annotators::item> chunk(items.begin() + static_cast<long>(i),
                                               items.begin() + static_cast<long>(std::min(items.size(), i + 256)));
           st.requested += chunk.size();
+          if (!st.client) {  // the annotator node has not registered yet: kept until it does
+            st.waiting.push_back(std::move(chunk));
+            continue;
+          }
           uint64_t id = st.client->submit(chunk, std::chrono::seconds(120));
           st.submitted[id] = std::move(chunk);
         }
@@ -301,6 +342,7 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
         auto& st = self->state;
         uint64_t pending = 0;
         for (const auto& [id, items] : st.submitted) pending += items.size();
+        for (const auto& items : st.waiting) pending += items.size();
         return stats_msg{"reward_learner",
                          {"labels_requested", "labels_received", "labels_pending", "labels_unlabelled", "reward_loss",
                           "reward_accuracy", "dataset"},
@@ -343,14 +385,14 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                                                                 const training_state* resume,
                                                                 const std::function<void(const progress&)>& on_progress,
                                                                 const std::function<bool()>& stop,
-                                                                const std::function<void(const progress&, const training_state&)>& on_checkpoint) {
+                                                                const std::function<void(const progress&, const training_state&)>& on_checkpoint,
+                                                                const training_hooks& hooks) {
   learners::configure_runtime(1);
   context ctx;
   ctx.cfg = &cfg;
-  ctx.registry = &registry;
-  ctx.env = cfg.string("train.env");
+  const std::string env = cfg.string("train.env");
   {
-    auto probe = registry.create(ctx.env, cfg);
+    auto probe = registry.create(env, cfg);
     if (!probe) return probe.error();
     ctx.layout = probe.value()->spec().layout;
   }
@@ -360,7 +402,8 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   core::metrics_registry metrics;
   std::unique_ptr<annotators::annotator_service> service;
   const std::string model = cfg.string("reward.model");
-  if (model == "retrieval" || model == "classification" || model == "ranking") {
+  ctx.remote_annotator = hooks.remote_annotator;
+  if ((model == "retrieval" || model == "classification" || model == "ranking") && !hooks.remote_annotator) {
     auto svc = annotators::annotator_service::start(cfg, "inproc://lantern-train-annotator", zctx, metrics);
     if (!svc) return svc.error();
     service = std::move(svc.value());
@@ -369,9 +412,10 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
 
   caf::actor_system_config ccfg;
   add_message_types(ccfg);
-  const int runners = static_cast<int>(cfg.integer("train.runners"));
+  const int runners = hooks.local_runners >= 0 ? hooks.local_runners : static_cast<int>(cfg.integer("train.runners"));
   ccfg.set("scheduler.max-threads", static_cast<size_t>(runners + 2));
   ccfg.set("logger.verbosity", caf::atom("quiet"));
+  if (hooks.configure) hooks.configure(ccfg);
   training_state state_in = resume ? *resume : training_state{};
   progress p;
   training_state out;
@@ -380,7 +424,16 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
     auto learner = sys.spawn(policy_learner, &ctx, state_in);
     auto rewards = sys.spawn(reward_learner, &ctx, learner, state_in);
     caf::anon_send(learner, rewards);
-    auto sup = spawn_supervisor(sys, runners, &ctx, learner);
+    if (hooks.started)
+      if (auto ok = hooks.started(sys, learner, rewards); !ok) {
+        caf::anon_send_exit(learner, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(rewards, caf::exit_reason::user_shutdown);
+        if (service) service->stop();
+        return ok.error();
+      }
+    auto setup = std::make_shared<runner_setup>(runner_setup{cfg, &registry, env, ctx.layout, 0, runners, true});
+    caf::actor sup;
+    if (runners > 0) sup = spawn_runners(sys, setup, learner);
     caf::scoped_actor self{sys};
     const auto start = clock_type::now();
     const auto every = std::chrono::duration<double>(cfg.real("train.progress_seconds"));
@@ -405,6 +458,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.intrinsic_mean = value_of(m, "intrinsic_mean");
                 p.intrinsic_nonzero = value_of(m, "intrinsic_nonzero");
                 p.finite = value_of(m, "finite") > 0;
+                p.runners = static_cast<uint64_t>(value_of(m, "runners"));
               },
               [&](const caf::error& e) { spdlog::warn("training: no stats from the learner: {}", sys.render(e)); });
       self->request(rewards, std::chrono::seconds(5), stats_atom::value)
@@ -418,8 +472,9 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.reward_dataset = static_cast<uint64_t>(value_of(m, "dataset"));
               },
               [&](const caf::error&) {});
-      self->request(sup, std::chrono::seconds(5), stats_atom::value)
-          .receive([&](uint64_t restarts) { p.runner_restarts = restarts; }, [&](const caf::error&) {});
+      if (sup)
+        self->request(sup, std::chrono::seconds(5), stats_atom::value)
+            .receive([&](uint64_t restarts) { p.runner_restarts = restarts; }, [&](const caf::error&) {});
       const auto now = clock_type::now();
       p.seconds = std::chrono::duration<double>(now - start).count();
       const double dt = std::chrono::duration<double>(now - last).count();
@@ -456,7 +511,8 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       if (on_progress) on_progress(p);
       if (p.env_steps >= target) break;
     }
-    self->send(sup, halt_atom::value);
+    if (sup) self->send(sup, halt_atom::value);
+    if (hooks.stopping) hooks.stopping(sys);
     collect();
     out = save();
     self->send_exit(learner, caf::exit_reason::user_shutdown);

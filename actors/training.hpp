@@ -18,6 +18,12 @@
 #include "core/error.hpp"
 #include "envs/registry.hpp"
 
+namespace caf {
+class actor;
+class actor_system;
+class actor_system_config;
+}  // namespace caf
+
 namespace lantern::actors {
 
 /// What a training run reports, every few seconds and at the end.
@@ -29,12 +35,27 @@ struct progress {
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double reward_loss = 0, reward_accuracy = 0;
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
+  uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
   bool finite = true;  ///< every loss so far was a finite number
 };
 
 /// Everything a run needs to continue where it stopped.
 struct training_state {
   std::map<std::string, std::string> parts;  ///< policy, appo, reward model, counters
+};
+
+/// What a cluster adds to a run (cluster/node.cpp fills it; `lantern train` passes none).
+struct training_hooks {
+  /// Called on the actor system's config before the system starts (middleman, heartbeats).
+  std::function<void(caf::actor_system_config&)> configure;
+  /// Called once the learners run, with them; an error stops the run before any step.
+  std::function<core::status(caf::actor_system&, const caf::actor& learner, const caf::actor& rewards)> started;
+  /// Called before the learners stop (unpublish, stop what `started` spawned).
+  std::function<void(caf::actor_system&)> stopping;
+  /// Runners in this process; -1: train.runners (a head whose envs run on other nodes: 0).
+  int local_runners = -1;
+  /// The annotator service runs on another node: its endpoint arrives as an annotator_at message.
+  bool remote_annotator = false;
 };
 
 /// Adds the train.* keys to the schema.
@@ -46,6 +67,7 @@ void add_training_options(core::schema& s);
 core::result<std::pair<progress, training_state>> run_training(
     const core::config& cfg, const envs::env_registry& registry, const training_state* resume,
     const std::function<void(const progress&)>& on_progress, const std::function<bool()>& stop = {},
-    const std::function<void(const progress&, const training_state&)>& on_checkpoint = {});
+    const std::function<void(const progress&, const training_state&)>& on_checkpoint = {},
+    const training_hooks& hooks = {});
 
 }  // namespace lantern::actors

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "actors/training.hpp"
 #include "core/config.hpp"
 #include "envs/registry.hpp"
 
@@ -37,7 +38,24 @@ std::function<int()> add_annotator(CLI::App& app, const core::schema& s, common_
 std::function<int()> add_labels(CLI::App& app, const core::schema& s, common_flags& f);
 
 /// `lantern train` and `lantern eval`.
+struct train_flags {
+  std::string run_dir, resume;
+  int64_t steps = -1;
+};
+void add_train_flags(CLI::App& cmd, train_flags& t);
+/// Makes a run's hooks from its final config (and its TOML text); nullopt: an error was printed.
+using make_hooks_fn = std::function<std::optional<actors::training_hooks>(const core::config&, const std::string&)>;
+/// SIGINT and SIGTERM ask the running command to stop (cleanly, with a checkpoint).
+void install_signal_handlers();
+bool stop_requested();
+/// Runs `lantern train` (and the head of `lantern node`, which adds its hooks).
+int run_train(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const train_flags& t,
+              const make_hooks_fn& make_hooks);
 std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
 std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
+
+/// `lantern node` and `lantern envs attach|detach|list` (apps/node.cpp).
+std::function<int()> add_node(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
+std::function<int()> add_envs(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
 
 }  // namespace lantern::apps

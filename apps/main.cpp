@@ -4,6 +4,7 @@
 #include "actors/training.hpp"
 #include "annotators/backend.hpp"
 #include "apps/commands.hpp"
+#include "cluster/cluster.hpp"
 #include "core/log.hpp"
 #include "envs/registry.hpp"
 #include "learners/options.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   annotators::add_annotator_options(schema);
   learners::add_learner_options(schema);
   actors::add_training_options(schema);
+  cluster::add_cluster_options(schema);
 
   CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};
   app.require_subcommand(1);
@@ -53,10 +55,8 @@ int main(int argc, char** argv) {
   auto* options = app.add_subcommand("options", "print every config key with its type, default and description");
   options->callback([&] { std::cout << schema.to_markdown(); });
 
-  auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
-  envs_cmd->callback([&] {
-    for (const auto& n : registry.names()) std::cout << n << "\t" << registry.find(n)->description << "\n";
-  });
+  auto run_node = apps::add_node(app, registry, schema, flags);
+  auto run_envs = apps::add_envs(app, registry, schema, flags);
 
   CLI11_PARSE(app, argc, argv);
   if (auto st = core::setup_logging(flags.log_level); !st) {
@@ -69,5 +69,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("labels")) return run_labels();
   if (app.got_subcommand("train")) return run_train();
   if (app.got_subcommand("eval")) return run_eval();
+  if (app.got_subcommand("node")) return run_node();
+  if (app.got_subcommand("envs")) return run_envs();
   return 0;
 }

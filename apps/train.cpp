@@ -26,11 +26,6 @@ namespace {
 std::atomic<int> g_signal{0};  // set by the SIGINT/SIGTERM handler: the one global main() owns
 extern "C" void on_signal(int sig) { g_signal = sig; }
 
-struct train_flags {
-  std::string run_dir, resume;
-  int64_t steps = -1;
-};
-
 std::string now_stamp() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -46,7 +41,7 @@ nlohmann::json to_json(const actors::progress& p) {
           {"labels_pending", p.labels_pending}, {"reward_loss", p.reward_loss}, {"reward_accuracy", p.reward_accuracy},
           {"policy_loss", p.policy_loss}, {"value_loss", p.value_loss}, {"entropy", p.entropy},
           {"intrinsic_mean", p.intrinsic_mean}, {"intrinsic_nonzero", p.intrinsic_nonzero},
-          {"runner_restarts", p.runner_restarts}, {"finite", p.finite}};
+          {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite}};
 }
 
 void write_plot(const std::string& dir) {
@@ -68,7 +63,19 @@ void write_plot(const std::string& dir) {
   if (std::system(cmd.c_str()) != 0) std::cerr << "lantern train: the plot failed; see " << dir << "/plot.log\n";
 }
 
-int run_train(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const train_flags& t) {
+}  // namespace
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool stop_requested() { return g_signal.load() != 0; }
+
+int run_train(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const train_flags& t,
+              const make_hooks_fn& make_hooks) {
   auto cfg = load_config(schema, f);
   if (!cfg) return 2;
   actors::training_state resume_state;
@@ -110,10 +117,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
             << " (annotator backend " << cfg->string("annotator.backend") << "), " << cfg->integer("train.steps")
             << " steps, seed " << cfg->integer("train.seed") << ", run dir " << dir << (resume ? " (resumed)" : "")
             << std::endl;
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  install_signal_handlers();
 
   auto write_checkpoint = [&](const actors::training_state& st) {
     learners::checkpoint c;
@@ -121,24 +125,30 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
     c.parts["config"] = config_text;
     if (auto ok = c.write(dir + "/checkpoint.bin"); !ok) std::cerr << "lantern train: " << ok.error().message << "\n";
   };
+  actors::training_hooks hooks;
+  if (make_hooks) {
+    auto h = make_hooks(*cfg, config_text);
+    if (!h) return 2;
+    hooks = std::move(*h);
+  }
   auto result = actors::run_training(
       *cfg, reg, resume,
       [&](const actors::progress& p) {
         std::printf("[%6.0fs] steps %9llu  %7.0f steps/s  episodes %6llu  return %6.3f  success %5.1f%%  labels %llu/%llu "
-                    "(pending %llu)  reward acc %4.2f  policy v%llu lag %.1f  reward v%llu\n",
+                    "(pending %llu)  reward acc %4.2f  policy v%llu lag %.1f  reward v%llu  runners %llu\n",
                     p.seconds, static_cast<unsigned long long>(p.env_steps), p.steps_per_second,
                     static_cast<unsigned long long>(p.episodes), p.mean_return, 100 * p.success_rate,
                     static_cast<unsigned long long>(p.labels_received), static_cast<unsigned long long>(p.labels_requested),
                     static_cast<unsigned long long>(p.labels_pending), p.reward_accuracy,
                     static_cast<unsigned long long>(p.policy_version), p.policy_lag,
-                    static_cast<unsigned long long>(p.reward_version));
+                    static_cast<unsigned long long>(p.reward_version), static_cast<unsigned long long>(p.runners));
         std::fflush(stdout);
         metrics << to_json(p).dump() << "\n" << std::flush;
         tsv << p.env_steps << '\t' << p.mean_return << '\t' << p.success_rate << '\t' << p.labels_requested << '\t'
             << p.labels_received << '\n' << std::flush;
       },
       [] { return g_signal.load() != 0; },
-      [&](const actors::progress&, const actors::training_state& st) { write_checkpoint(st); });
+      [&](const actors::progress&, const actors::training_state& st) { write_checkpoint(st); }, hooks);
   if (!result) {
     std::cerr << "lantern train: " << result.error().message << "\n";
     return 1;
@@ -165,6 +175,8 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
   std::ofstream(dir + "/summary.txt") << summary.str();
   return p.finite ? 0 : 1;
 }
+
+namespace {
 
 int run_eval(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const std::string& dir,
              int64_t episodes) {
@@ -215,14 +227,18 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
 
 }  // namespace
 
+void add_train_flags(CLI::App& cmd, train_flags& t) {
+  cmd.add_option("--run-dir", t.run_dir, "where the run's config, metrics, checkpoints and plot go (default runs/<time>)");
+  cmd.add_option("--resume", t.resume, "continue the run in this directory from its last checkpoint");
+  cmd.add_option("--steps", t.steps, "env steps to train for (train.steps)");
+}
+
 std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {
   auto t = std::make_shared<train_flags>();
   auto* cmd = app.add_subcommand("train", "train a policy with intrinsic rewards learned online (actors, one process)");
   add_common_flags(*cmd, f);
-  cmd->add_option("--run-dir", t->run_dir, "where the run's config, metrics, checkpoints and plot go (default runs/<time>)");
-  cmd->add_option("--resume", t->resume, "continue the run in this directory from its last checkpoint");
-  cmd->add_option("--steps", t->steps, "env steps to train for (train.steps)");
-  return [&reg, &s, &f, t] { return run_train(reg, s, f, *t); };
+  add_train_flags(*cmd, *t);
+  return [&reg, &s, &f, t] { return run_train(reg, s, f, *t, {}); };
 }
 
 std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {

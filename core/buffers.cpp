@@ -5,6 +5,30 @@
 
 namespace lantern::core {
 
+bool operator==(const array_spec& a, const array_spec& b) noexcept {
+  return a.name == b.name && a.type == b.type && a.shape == b.shape;
+}
+
+bool operator==(const obs_layout& a, const obs_layout& b) noexcept {
+  return a.arrays == b.arrays && a.has_text == b.has_text && a.has_caption == b.has_caption &&
+         a.actions == b.actions && (a.actions == action_kind::text || a.num_actions == b.num_actions);
+}
+
+std::string describe(const obs_layout& l) {
+  static const char* types[] = {"u8", "i16", "i32", "f32"};
+  std::string out;
+  for (const auto& a : l.arrays) {
+    out += (out.empty() ? "" : ", ") + a.name + " " + types[static_cast<int>(a.type)] + "[";
+    for (size_t d = 0; d < a.shape.size(); ++d) out += (d ? "x" : "") + std::to_string(a.shape[d]);
+    out += "]";
+  }
+  if (l.has_text) out += out.empty() ? "text" : ", text";
+  if (l.has_caption) out += ", caption";
+  out += l.actions == action_kind::text ? ", text actions" : ", " + std::to_string(l.num_actions) + " actions";
+  return out;
+}
+
+
 size_t dtype_size(dtype t) noexcept {
   switch (t) {
     case dtype::u8: return 1;

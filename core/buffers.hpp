@@ -44,6 +44,11 @@ struct obs_layout {
   int32_t num_actions = 0;         ///< discrete: the size of the action set
 };
 
+bool operator==(const array_spec& a, const array_spec& b) noexcept;
+bool operator==(const obs_layout& a, const obs_layout& b) noexcept;
+/// A layout in words, for error messages: "text, caption, text actions" or "arrays tty_chars u8[24x80], ...".
+std::string describe(const obs_layout& l);
+
 /// The current step of N environments. Every buffer is sized once; strings and candidate
 /// lists keep their capacity across steps, so steady-state stepping does not allocate.
 class obs_batch {

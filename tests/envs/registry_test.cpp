@@ -10,7 +10,7 @@ namespace {
 TEST(Registry, BuiltinEnvsAreRegisteredWithTheirOptions) {
   env_registry reg;
   register_builtin_envs(reg);
-  EXPECT_EQ(reg.names(), (std::vector<std::string>{"corridor", "nethack", "textworld"}));
+  EXPECT_EQ(reg.names(), (std::vector<std::string>{"corridor", "external", "nethack", "textworld"}));
   core::schema s;
   reg.add_options(s);
   EXPECT_NE(s.find("env.textworld.rooms"), nullptr);
@@ -38,7 +38,7 @@ TEST(Registry, UnknownNameListsTheKnownOnes) {
   auto e = reg.create("chess", *cfg);
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code, core::errc::not_found);
-  EXPECT_EQ(e.error().message, "unknown environment 'chess' (known: corridor, nethack, textworld)");
+  EXPECT_EQ(e.error().message, "unknown environment 'chess' (known: corridor, external, nethack, textworld)");
 }
 
 TEST(Registry, TheCorridorExampleReachesTheLampByWalkingRight) {

@@ -1,0 +1,186 @@
+// The head's hooks, a member node's life, and the operator's control client.
+#include <thread>
+
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "annotators/service.hpp"
+#include "cluster/detail.hpp"
+
+namespace lantern::cluster {
+
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+const auto directory_key = caf::atom("lnDir");
+const auto gateway_key = caf::atom("lnGateway");
+
+std::chrono::milliseconds request_timeout(const core::config& cfg) {
+  return std::chrono::milliseconds(cfg.integer("cluster.request_timeout_ms"));
+}
+
+}  // namespace
+
+actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)> on_published) {
+  auto shared = std::make_shared<head_setup>(std::move(setup));
+  auto port = std::make_shared<uint16_t>(0);
+  actors::training_hooks h;
+  h.local_runners = shared->here.envs ? -1 : 0;
+  h.remote_annotator = !shared->here.annotator;
+  h.configure = [shared](caf::actor_system_config& ccfg) { configure_system(ccfg, *shared->cfg, false); };
+  h.started = [shared, port, on_published](caf::actor_system& sys, const caf::actor& learner,
+                                           const caf::actor& rewards) -> core::status {
+    const auto& cfg = *shared->cfg;
+    auto probe = shared->registry->create(cfg.string("train.env"), cfg);
+    if (!probe) return probe.error();
+    auto gw_args = std::make_shared<detail::gateway_args>();
+    gw_args->node = "head";
+    gw_args->here = shared->here;
+    gw_args->registry = shared->registry;
+    gw_args->schema = shared->schema;
+    gw_args->token = shared->token;
+    gw_args->timeout = request_timeout(cfg);
+    gw_args->preset = true;
+    gw_args->cfg = std::make_shared<const core::config>(cfg);
+    gw_args->layout = probe.value()->spec().layout;
+    gw_args->learner = learner;
+    auto gw = detail::spawn_gateway(sys, gw_args);
+    detail::directory_args d{shared->token, shared->config_text, learner, rewards, gw, request_timeout(cfg)};
+    auto dir = detail::spawn_directory(sys, d);
+    gw_args->directory = dir;  // the gateway reads it only when an env is dropped, after this line
+    sys.registry().put(directory_key, caf::actor_cast<caf::strong_actor_ptr>(dir));
+    sys.registry().put(gateway_key, caf::actor_cast<caf::strong_actor_ptr>(gw));
+    auto published = sys.middleman().publish(dir, shared->listen.port, shared->listen.host.c_str(), true);
+    if (!published) {
+      caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+      caf::anon_send(gw, actors::halt_atom::value);
+      return core::make_error(core::errc::io,
+                              "cannot listen on " + shared->listen.to_string() + ": " + sys.render(published.error()));
+    }
+    *port = *published;
+    if (on_published) on_published(*published);
+    return {};
+  };
+  h.stopping = [port](caf::actor_system& sys) {
+    auto dir = caf::actor_cast<caf::actor>(sys.registry().get(directory_key));
+    auto gw = caf::actor_cast<caf::actor>(sys.registry().get(gateway_key));
+    if (dir) {
+      (void)sys.middleman().unpublish(dir, *port);
+      caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+    }
+    if (gw) caf::anon_send(gw, actors::halt_atom::value);
+    sys.registry().erase(directory_key);
+    sys.registry().erase(gateway_key);
+  };
+  return h;
+}
+
+int run_member(const member_setup& setup, const std::function<bool()>& stop) {
+  const auto& cfg = *setup.cfg;
+  zmq::context_t zctx;
+  core::metrics_registry metrics;
+  std::unique_ptr<annotators::annotator_service> service;
+  std::string advertise;
+  if (setup.here.annotator) {
+    auto svc = annotators::annotator_service::start(cfg, cfg.string("cluster.annotator_bind"), zctx, metrics);
+    if (!svc) {
+      spdlog::error("node {}: the annotator service does not start: {}", setup.name, svc.error().message);
+      return 1;
+    }
+    service = std::move(svc.value());
+    advertise = cfg.string("cluster.annotator_advertise").empty() ? service->endpoint()
+                                                                   : cfg.string("cluster.annotator_advertise");
+    spdlog::info("node {}: annotator service on {}", setup.name, service->endpoint());
+  }
+  caf::actor_system_config ccfg;
+  configure_system(ccfg, cfg);
+  int code = 0;
+  {
+    caf::actor_system sys{ccfg};
+    caf::scoped_actor self{sys};
+    const auto rejoin = std::chrono::duration<double>(cfg.real("cluster.rejoin_seconds"));
+    auto pause = [&] {
+      const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(rejoin);
+      while (clock_type::now() < until && !stop()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    bool waiting_said = false;
+    while (!stop()) {
+      if (!reachable(setup.join, std::chrono::milliseconds(1000))) {
+        if (!waiting_said) spdlog::warn("node {}: the head at {} is not reachable; trying again", setup.name,
+                                        setup.join.to_string());
+        waiting_said = true;
+        pause();
+        continue;
+      }
+      auto dir = sys.middleman().remote_actor(setup.join.host, setup.join.port);
+      if (!dir) {
+        spdlog::warn("node {}: cannot reach the directory at {}: {}", setup.name, setup.join.to_string(),
+                     sys.render(dir.error()));
+        pause();
+        continue;
+      }
+      waiting_said = false;
+      auto args = std::make_shared<detail::gateway_args>();
+      args->node = setup.name;
+      args->token = setup.token;
+      args->here = setup.here;
+      args->runners = setup.runners;
+      args->annotator_endpoint = advertise;
+      args->directory = *dir;
+      args->timeout = request_timeout(cfg);
+      args->schema = setup.schema;
+      args->registry = setup.registry;
+      auto gw = detail::spawn_gateway(sys, args);
+      self->monitor(gw);
+      bool down = false;
+      caf::error reason;
+      while (!down && !stop())
+        self->receive([&](const caf::down_msg& dm) {
+                        if (dm.source == gw.address()) {
+                          down = true;
+                          reason = dm.reason;
+                        }
+                      },
+                      caf::after(std::chrono::milliseconds(200)) >> [] {});
+      if (!down) {
+        self->send(gw, actors::halt_atom::value);
+        break;
+      }
+      const std::string why = sys.render(reason);
+      if (why.find("refused:") != std::string::npos) {
+        spdlog::error("node {}: the head at {} refused this node: {}", setup.name, setup.join.to_string(), why);
+        code = 2;
+        break;
+      }
+      spdlog::warn("node {}: lost the head ({}); joining again", setup.name, why);
+      pause();
+    }
+  }
+  if (service) service->stop();
+  return code;
+}
+
+core::result<actors::control_reply> control(const core::config& cfg, const address& head, const std::string& token,
+                                            const std::string& command, const std::vector<std::string>& args,
+                                            std::chrono::milliseconds timeout) {
+  if (!reachable(head, timeout))
+    return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
+  caf::actor_system_config ccfg;
+  configure_system(ccfg, cfg);
+  caf::actor_system sys{ccfg};
+  auto dir = sys.middleman().remote_actor(head.host, head.port);
+  if (!dir)
+    return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));
+  core::result<actors::control_reply> out = core::make_error(core::errc::timeout, "no answer");
+  caf::scoped_actor self{sys};
+  self->request(*dir, timeout, actors::control_request{token, command, args})
+      .receive([&](const actors::control_reply& r) { out = r; },
+               [&](const caf::error& e) {
+                 out = core::make_error(core::errc::timeout, "the head did not answer: " + sys.render(e));
+               });
+  return out;
+}
+
+}  // namespace lantern::cluster

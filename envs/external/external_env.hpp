@@ -1,0 +1,49 @@
+// envs/external/external_env.hpp: an environment served by another process over ZeroMQ, in any
+// language (docs/external-envs.md has the wire protocol, version 1; docs/examples/env_server.py
+// is a complete server in Python). Lantern connects a DEALER socket to the server's endpoint,
+// says hello, reads the env's spec from the answer, then sends reset and step requests, each
+// with a deadline. A server that does not answer in time, answers garbage or goes away makes
+// reset/step throw std::runtime_error with a message that names the endpoint and what went
+// wrong; the runner stepping it stops and its supervisor drops it.
+//
+//   lantern train --set train.env=external --set env.external.endpoint=tcp://127.0.0.1:7800
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "envs/env.hpp"
+
+namespace lantern::envs {
+
+/// The protocol version this build speaks (a server answers hello with the version it speaks).
+inline constexpr int external_protocol_version = 1;
+
+class external_env final : public env {
+ public:
+  static constexpr const char* name = "external";
+  static constexpr const char* description =
+      "an environment served by another process over ZeroMQ, in any language (docs/external-envs.md)";
+  static void add_options(core::schema& s, const std::string& prefix);
+  static core::result<std::unique_ptr<env>> create(const core::config_view& cfg);
+
+  /// Connects to `endpoint` and says hello; an error names the endpoint and the reason.
+  static core::result<std::unique_ptr<external_env>> connect(const std::string& endpoint,
+                                                             std::chrono::milliseconds timeout);
+  ~external_env() override;
+
+  const env_spec& spec() const override { return spec_; }
+  void reset(uint64_t seed, slot out) override;
+  void step(const action& a, slot out) override;
+
+ private:
+  struct impl;
+  explicit external_env(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+  env_spec spec_;
+};
+
+}  // namespace lantern::envs
