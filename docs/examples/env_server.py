@@ -125,7 +125,7 @@ def main():
     args = ap.parse_args()
     sock = zmq.Context().socket(zmq.ROUTER)
     sock.bind(args.bind)
-    print(f"vault env server on {args.bind}", flush=True)
+    print(f"vault env server on {sock.getsockopt(zmq.LAST_ENDPOINT).decode()}", flush=True)
     games = {}
     while True:
         who, _empty, body = sock.recv_multipart()[:3]
