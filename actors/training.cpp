@@ -84,6 +84,8 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
     std::istringstream counters(resume.parts["learner_counters"]);
     counters >> s.env_steps >> s.updates >> s.episodes >> s.successes_total;
   }
+  // A stray error message (a remote peer's) is logged; CAF's default would stop the learner.
+  self->set_error_handler([=](caf::error& e) { spdlog::warn("policy learner: {}", self->system().render(e)); });
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     for (auto it = st.runners.begin(); it != st.runners.end();)

@@ -83,6 +83,8 @@ void stop_all(caf::stateful_actor<gateway_state>* self) {
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<const gateway_args> args) {
   auto& s = self->state;
   s.args = args;
+  self->set_default_handler(caf::drop);
+  self->set_error_handler([=](caf::error& e) { spdlog::warn("gateway: {}", self->system().render(e)); });
   if (args->preset) {
     s.node_id = args->node_id;
     s.cfg = args->cfg;
@@ -151,6 +153,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
         stop_all(self);
         self->quit();
       },
+      [=](const control_reply&) {},  // the directory's answer to a "dropped" report
   };
 }
 

@@ -1,0 +1,369 @@
+#!/usr/bin/python3
+"""Lantern's cluster as an operator runs it: real `lantern node` processes, real sockets, real
+failures (kill -9, a cut link), and assertions on what the head records.
+
+    cluster_test.py LANTERN_BIN SOURCE_DIR loopback|external|netns
+
+loopback  head + two env nodes on 127.0.0.1: a wrong token is refused; kill -9 an env node and
+          training goes on; the restarted node rejoins with its old id.
+external  an environment server in Python attaches and trains; a server that sends garbage is
+          dropped while training goes on; one with another layout is refused; detach works.
+netns     three nodes, each in its own network namespace with its own address (root only):
+          kill -9 the env node, kill -9 the annotator node (no committed label is lost, and the
+          outstanding captions are labelled after it restarts), cut the env node's link for 12 s,
+          kill -9 the head and --resume it from its checkpoint.
+"""
+import json
+import os
+import pathlib
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN, SRC, CASE = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+TOKEN = "test-token-" + str(os.getpid())
+WORK = pathlib.Path(tempfile.mkdtemp(prefix="lantern-cluster-"))
+PROCS = []
+
+CONFIG = """
+[train]
+env = "textworld"
+runners = 1
+envs_per_runner = 8
+rollout = 16
+steps = 1000000000
+progress_seconds = 0.5
+checkpoint_seconds = 2.0
+[env.textworld]
+rooms = 3
+objects = 6
+quest_length = 2
+reward = "sparse"
+[policy]
+hidden = 32
+embed = 16
+buckets = 2048
+[reward]
+model = "classification"
+min_labels = 8
+[cluster]
+heartbeat_ms = 300
+connection_timeout_ms = 3000
+request_timeout_ms = 8000
+rejoin_seconds = 0.5
+"""
+
+
+class Proc:
+    """A child process with its output in a log file."""
+
+    def __init__(self, name, argv, netns=None, env=None):
+        self.name = name
+        self.log = WORK / f"{name}.log"
+        full = (["ip", "netns", "exec", netns] if netns else []) + argv
+        e = dict(os.environ, HOME=str(WORK), LANTERN_CLUSTER_TOKEN=TOKEN)
+        e.update(env or {})
+        self.p = subprocess.Popen(full, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=e)
+        PROCS.append(self)
+
+    def kill9(self):
+        self.p.send_signal(signal.SIGKILL)
+        self.p.wait()
+
+    def stop(self, timeout=60):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        return self.p.wait(timeout)
+
+    def text(self):
+        return self.log.read_text(errors="replace")
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    for p in PROCS:
+        print(f"----- {p.name} (last 40 lines)")
+        print("\n".join(p.text().splitlines()[-40:]))
+    raise SystemExit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    print(f"ok: {msg}", flush=True)
+
+
+def wait_until(pred, what, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            print(f"ok: {what}", flush=True)
+            return v
+        time.sleep(0.2)
+    fail(f"timed out ({timeout} s) waiting for: {what}")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def progress(run_dir):
+    """The head's latest progress record (metrics.jsonl), or {}."""
+    f = pathlib.Path(run_dir) / "metrics.jsonl"
+    if not f.exists():
+        return {}
+    lines = [l for l in f.read_text().splitlines() if l.strip()]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def steps_grow(run_dir, by, timeout=60, what="training steps keep increasing"):
+    start = progress(run_dir).get("env_steps", 0)
+    wait_until(lambda: progress(run_dir).get("env_steps", 0) >= start + by, f"{what} (+{by} from {start})", timeout)
+
+
+def runners_are(run_dir, n, timeout=60):
+    wait_until(lambda: progress(run_dir).get("runners") == n, f"{n} runner(s) act for the learner", timeout)
+
+
+def lantern(*args, netns=None):
+    full = (["ip", "netns", "exec", netns] if netns else []) + [BIN] + list(args)
+    r = subprocess.run(full, capture_output=True, text=True, env=dict(os.environ, HOME=str(WORK), LANTERN_CLUSTER_TOKEN=TOKEN))
+    return r.returncode, r.stdout + r.stderr
+
+
+def write_config():
+    cfg = WORK / "cluster.toml"
+    cfg.write_text(CONFIG)
+    return str(cfg)
+
+
+def head(cfg, listen, run_dir, roles="head,learner,annotator", netns=None, resume=False, extra=()):
+    args = [BIN, "node", "--config", cfg, "--roles", roles, "--listen", listen]
+    args += ["--resume", run_dir] if resume else ["--run-dir", run_dir]
+    return Proc("head" + ("-resumed" if resume else ""), args + list(extra), netns)
+
+
+def member(name, cfg, join, roles="envs", netns=None, extra=()):
+    return Proc(name, [BIN, "node", "--config", cfg, "--roles", roles, "--join", join, "--name", name] + list(extra), netns)
+
+
+# ----------------------------------------------------------------------------------------------
+
+def case_loopback():
+    cfg = write_config()
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    run = str(WORK / "run")
+    h = head(cfg, addr, run)
+    e1 = member("e1", cfg, addr)
+    e2 = member("e2", cfg, addr)
+    runners_are(run, 2)
+    steps_grow(run, 2000)
+
+    bad = Proc("intruder", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "intruder"],
+               env={"LANTERN_CLUSTER_TOKEN": "not-the-token"})
+    code = bad.p.wait(30)
+    check(code == 2, f"a node with a wrong token exits with code 2 (got {code})")
+    check("refused this node" in bad.text() and "wrong cluster token" in bad.text(),
+          "and says the head refused it for a wrong cluster token")
+    rc, out = lantern("envs", "list", "--head", addr)
+    check(rc == 0 and "e1\tid 1" in out and "e2\tid 2" in out, "envs list shows both env nodes with their ids")
+
+    e1.kill9()
+    runners_are(run, 1, timeout=30)
+    steps_grow(run, 2000, what="training goes on after kill -9 of an env node")
+    rc, out = lantern("envs", "list", "--head", addr)
+    check("e1\tid 1\tenvs\tlost" in out, "the directory lists e1 as lost")
+
+    e1 = member("e1", cfg, addr)
+    runners_are(run, 2)
+    rc, out = lantern("envs", "list", "--head", addr)
+    check("e1\tid 1\tenvs\tconnected" in out and "joins 2" in out, "the restarted e1 rejoins with its old id")
+
+    code = h.stop()
+    check(code == 0 and "== summary" in h.text(), "the head stops on SIGTERM with a summary")
+    wait_until(lambda: "lost the head" in e2.text(), "e2 notices that the head is gone", 30)
+    for p in (e1, e2):
+        check(p.stop(30) == 0, f"{p.name} stops on SIGTERM")
+
+
+def case_external():
+    cfg = write_config()
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    run = str(WORK / "run")
+    vault_ep = f"ipc://{WORK}/vault.sock"
+    Proc("vault", ["/usr/bin/python3", str(SRC / "docs/examples/env_server.py"), "--bind", vault_ep])
+    h = head(cfg, addr, run)  # no envs role: every step comes from attached servers
+    wait_until(lambda: "head listening" in h.text(), "the head listens")
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "vault", "--endpoint", vault_ep, "--envs", "4")
+    check(rc == 0 and "attached 'vault'" in out, f"envs attach connects the Python vault server ({out.strip()})")
+    runners_are(run, 1)
+    steps_grow(run, 3000, what="the Python env trains")
+    wait_until(lambda: progress(run).get("episodes", 0) > 50 and progress(run).get("success_rate", 0) > 0,
+               "episodes of the Python env finish, some with the chest opened")
+
+    arr_ep = f"ipc://{WORK}/array.sock"
+    Proc("vault-with-array", ["/usr/bin/python3", str(SRC / "docs/examples/env_server.py"), "--bind", arr_ep, "--with-array"])
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "arr", "--endpoint", arr_ep)
+    check(rc == 1 and "offers progress f32[3], text, caption, text actions; this run's policy takes text, caption, text actions" in out,
+          "a server with another layout is refused with both layouts named")
+
+    bad_ep = f"ipc://{WORK}/bad.sock"
+    Proc("bad", ["/usr/bin/python3", str(SRC / "tests/envs/bad_env_server.py"), "--bind", bad_ep, "--mode", "garbage", "--after", "200"])
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "bad", "--endpoint", bad_ep, "--envs", "2")
+    check(rc == 0, "a server that will misbehave attaches (its hello is fine)")
+    wait_until(lambda: "bad\t" in lantern("envs", "list", "--head", addr)[1]
+               and "dropped" in lantern("envs", "list", "--head", addr)[1], "it is dropped once it sends garbage")
+    rc, out = lantern("envs", "list", "--head", addr)
+    check("garbage answer to step" in out, "envs list says why it was dropped")
+    check("garbage answer to step" in h.text(), "the head's log has the error")
+    runners_are(run, 1)
+    steps_grow(run, 2000, what="training goes on with the vault server")
+
+    rc, out = lantern("envs", "detach", "--head", addr, "--name", "vault")
+    check(rc == 0 and "detached 'vault'" in out, "envs detach stops its runners")
+    runners_are(run, 0)
+    rc, out = lantern("envs", "detach", "--head", addr, "--name", "vault")
+    check(rc == 1 and "no env named 'vault'" in out, "detaching it again is a clear error")
+    check(h.stop() == 0, "the head stops cleanly")
+
+
+# ----------------------------------------------------------------------------------------------
+
+class Netns:
+    """A hub namespace with a bridge, and one namespace per node with a veth into the hub."""
+
+    def __init__(self):
+        tag = str(os.getpid() % 100000)
+        self.hub = f"lnhub{tag}"
+        self.nodes = {}
+        self.tag = tag
+        self.sh(f"ip netns add {self.hub}")
+        self.sh(f"ip -n {self.hub} link add br0 type bridge")
+        self.sh(f"ip -n {self.hub} link set br0 up")
+
+    def sh(self, cmd):
+        r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+        if r.returncode != 0:
+            fail(f"`{cmd}` failed: {r.stderr.strip()}")
+
+    def add(self, short, ip):
+        ns, inner, outer = f"ln{short}{self.tag}", f"v{short}{self.tag}", f"h{short}{self.tag}"
+        self.sh(f"ip netns add {ns}")
+        self.sh(f"ip link add {inner} type veth peer name {outer}")
+        self.sh(f"ip link set {inner} netns {ns}")
+        self.sh(f"ip link set {outer} netns {self.hub}")
+        self.sh(f"ip -n {self.hub} link set {outer} master br0")
+        self.sh(f"ip -n {self.hub} link set {outer} up")
+        self.sh(f"ip -n {ns} addr add {ip}/24 dev {inner}")
+        self.sh(f"ip -n {ns} link set {inner} up")
+        self.sh(f"ip -n {ns} link set lo up")
+        self.nodes[short] = (ns, outer)
+        return ns
+
+    def cut(self, short, down):
+        self.sh(f"ip -n {self.hub} link set {self.nodes[short][1]} {'down' if down else 'up'}")
+
+    def close(self):
+        for ns, _ in self.nodes.values():
+            subprocess.run(f"ip netns pids {ns} | xargs -r kill -9", shell=True)
+            subprocess.run(f"ip netns del {ns}", shell=True)
+        subprocess.run(f"ip netns del {self.hub}", shell=True)
+
+
+def labels_in(store):
+    con = sqlite3.connect(store)
+    try:
+        return con.execute("select count(*) from labels").fetchone()[0]
+    finally:
+        con.close()
+
+
+def case_netns():
+    if os.geteuid() != 0:
+        print("skipped: network namespaces need root")
+        return
+    net = Netns()
+    try:
+        head_ns = net.add("h", "10.77.0.1")
+        envs_ns = net.add("e", "10.77.0.2")
+        ann_ns = net.add("a", "10.77.0.3")
+        cfg = write_config()
+        addr = "10.77.0.1:7700"
+        run = str(WORK / "run")
+        store = str(WORK / "annotator-labels.sqlite")
+        ann_args = ["--set", "cluster.annotator_bind=tcp://10.77.0.3:7710", "--set", f"annotator.store={store}"]
+        h = head(cfg, addr, run, roles="head,learner,envs", netns=head_ns)
+        e = member("envs-node", cfg, addr, netns=envs_ns)
+        a = member("annotator-node", cfg, addr, roles="annotator", netns=ann_ns, extra=ann_args)
+        runners_are(run, 2)
+        wait_until(lambda: progress(run).get("labels_received", 0) > 100, "labels come from the annotator node")
+        steps_grow(run, 2000, what="a three-node cluster in namespaces trains")
+
+        # 1. kill -9 the env node; it rejoins when restarted.
+        e.kill9()
+        runners_are(run, 1, timeout=30)
+        steps_grow(run, 2000, what="training goes on without the env node")
+        e = member("envs-node", cfg, addr, netns=envs_ns)
+        runners_are(run, 2)
+
+        # 2. kill -9 the annotator node: training goes on; no committed label is lost; after
+        #    its restart, the outstanding captions are labelled.
+        a.kill9()
+        committed = labels_in(store)
+        received = progress(run).get("labels_received", 0)
+        steps_grow(run, 3000, what="training goes on while the annotator node is down")
+        check(labels_in(store) == committed, f"the store keeps its {committed} committed labels while down")
+        a = member("annotator-node", cfg, addr, roles="annotator", netns=ann_ns, extra=ann_args)
+        wait_until(lambda: progress(run).get("labels_received", 0) > received + 50,
+                   "captions outstanding at the kill are labelled after the restart", 60)
+        check(labels_in(store) >= committed, f"no committed label is lost ({labels_in(store)} >= {committed})")
+
+        # 3. cut the env node's link for 12 s: the head notices, carries on, and re-admits it.
+        net.cut("e", True)
+        runners_are(run, 1, timeout=20)
+        steps_grow(run, 1000, what="training goes on while the link is cut")
+        time.sleep(max(0.0, 12 - 5))
+        net.cut("e", False)
+        runners_are(run, 2, timeout=40)
+        rc, out = lantern("envs", "list", "--head", addr, netns=head_ns)
+        check("envs-node\tid 1\tenvs\tconnected" in out, "the directory re-admits the env node under its old id")
+
+        # 4. kill -9 the head (the learner): --resume continues from its last checkpoint.
+        time.sleep(2.5)  # at least one periodic checkpoint
+        before = progress(run).get("env_steps", 0)
+        h.kill9()
+        lines_before = len((pathlib.Path(run) / "metrics.jsonl").read_text().splitlines())
+        h = head(cfg, addr, run, roles="head,learner,envs", netns=head_ns, resume=True)
+        wait_until(lambda: len((pathlib.Path(run) / "metrics.jsonl").read_text().splitlines()) > lines_before + 2,
+                   "the resumed head reports progress")
+        first = json.loads((pathlib.Path(run) / "metrics.jsonl").read_text().splitlines()[lines_before])
+        check(first["env_steps"] >= before - 60000 and first["env_steps"] > 0,
+              f"the resumed run starts from its checkpoint ({first['env_steps']} steps; {before} at the kill)")
+        runners_are(run, 2, timeout=40)
+        steps_grow(run, 2000, what="the resumed cluster trains with its nodes rejoined")
+        check(h.stop() == 0, "the resumed head stops cleanly")
+        for p in (e, a):
+            p.stop(30)
+    finally:
+        net.close()
+
+
+try:
+    {"loopback": case_loopback, "external": case_external, "netns": case_netns}[CASE]()
+    print(f"PASS {CASE}")
+finally:
+    for p in PROCS:
+        if p.p.poll() is None:
+            p.p.kill()
+            p.p.wait()
