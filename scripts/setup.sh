@@ -20,6 +20,8 @@ packages=(
   nethack-console libvterm-dev
   # example external environments and plots
   python3 python3-zmq gnuplot-nox
+  # multi-host cluster tests: network namespaces and veth pairs
+  iproute2
 )
 
 missing=()
