@@ -69,6 +69,7 @@ caf::actor_system_config& configured(caf::actor_system_config& cfg) {
   actors::add_message_types(cfg);
   cfg.load<caf::io::middleman>();
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  cfg.set("middleman.workers", size_t{0});  // as Lantern's nodes run (cluster.middleman_workers)
   return cfg;
 }
 

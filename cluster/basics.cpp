@@ -24,6 +24,10 @@ void add_cluster_options(core::schema& s) {
   s.integer("cluster.connection_timeout_ms", 8000, "a peer silent this long is declared lost (ms)", 200, 3600000);
   s.integer("cluster.request_timeout_ms", 10000, "timeout of every request between nodes (ms)", 100, 3600000);
   s.real("cluster.rejoin_seconds", 1.0, "seconds between attempts to reach a lost head", 0.05);
+  // CAF 0.17.6 with deserializing worker threads (its default) lost messages from newly
+  // connected nodes under load here (2 of 8 `envs list` answers with 2 workers, 0 of 8 with 0).
+  s.integer("cluster.middleman_workers", 0,
+            "threads that deserialize messages from other nodes (0: the I/O thread; -1: CAF's default)", -1, 64);
   s.string("cluster.annotator_bind", "tcp://127.0.0.1:7710", "where an annotator node's ZeroMQ service listens");
   s.string("cluster.annotator_advertise", "",
            "the endpoint other nodes use for this annotator (empty: annotator_bind; set it when binding 0.0.0.0)");
@@ -68,6 +72,8 @@ void configure_system(caf::actor_system_config& ccfg, const core::config& cfg, b
   ccfg.set("middleman.connection-timeout",
            caf::timespan{std::chrono::milliseconds(cfg.integer("cluster.connection_timeout_ms"))});
   ccfg.set("logger.verbosity", caf::atom("quiet"));
+  if (cfg.integer("cluster.middleman_workers") >= 0)
+    ccfg.set("middleman.workers", static_cast<size_t>(cfg.integer("cluster.middleman_workers")));
 }
 
 bool reachable(const address& a, std::chrono::milliseconds timeout) {

@@ -138,6 +138,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
       },
       [=](const control_request& r) -> caf::result<control_reply> {
         auto& st = self->state;
+        spdlog::debug("directory: control '{}'", r.command);
         if (!same_token(r.token, st.args.token)) return control_reply{false, "refused: wrong cluster token"};
         if (r.command == "list") return control_reply{true, listing(st)};
         if (r.command == "dropped" && r.args.size() == 2) {

@@ -161,7 +161,7 @@ def write_config():
 
 
 def head(cfg, listen, run_dir, roles="head,learner,annotator", netns=None, resume=False, extra=()):
-    args = [BIN, "node", "--config", cfg, "--roles", roles, "--listen", listen]
+    args = [BIN, "node", "--config", cfg, "--roles", roles, "--listen", listen, "--log-level", "debug"]
     args += ["--resume", run_dir] if resume else ["--run-dir", run_dir]
     return Proc("head" + ("-resumed" if resume else ""), args + list(extra), netns)
 
