@@ -46,6 +46,13 @@ int run_node(const envs::env_registry& reg, const core::schema& schema, common_f
     return 2;
   }
   if (roles->head) {
+    {  // the TLS files are checked before any work starts
+      caf::actor_system_config probe;
+      if (auto ok = cluster::configure_system(probe, *cfg); !ok) {
+        std::cerr << "lantern node: config error: " << ok.error().message << "\n";
+        return 2;
+      }
+    }
     auto listen = cluster::parse_address(n.listen);
     if (!listen) {
       std::cerr << "lantern node: --listen: " << listen.error().message << "\n";

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include "cluster/cluster.hpp"
 
@@ -31,6 +32,10 @@ void add_cluster_options(core::schema& s) {
   s.string("cluster.annotator_bind", "tcp://127.0.0.1:7710", "where an annotator node's ZeroMQ service listens");
   s.string("cluster.annotator_advertise", "",
            "the endpoint other nodes use for this annotator (empty: annotator_bind; set it when binding 0.0.0.0)");
+  s.boolean("cluster.tls", false, "TLS between nodes (CAF's OpenSSL module); every node and command needs it on");
+  s.string("cluster.tls_certificate", "", "TLS: this node's certificate chain (PEM)");
+  s.string("cluster.tls_key", "", "TLS: this node's private key (PEM)");
+  s.string("cluster.tls_ca", "", "TLS: the CA certificate(s) peers must be signed by (PEM); peers are verified");
   s.integer("cluster.attach_runners", 1, "runners per attached external env server (default of envs attach)", 1, 64);
   s.integer("cluster.attach_envs", 4, "envs per runner of an attached env server (default of envs attach)", 1, 1024);
 }
@@ -64,9 +69,22 @@ core::result<std::string> load_token(const core::config& cfg) {
   return token;
 }
 
-void configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types) {
+core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types) {
   if (with_message_types) actors::add_message_types(ccfg);
   ccfg.load<caf::io::middleman>();
+  if (cfg.boolean("cluster.tls")) {
+    for (const char* key : {"cluster.tls_certificate", "cluster.tls_key", "cluster.tls_ca"}) {
+      const std::string& path = cfg.string(key);
+      if (path.empty() || ::access(path.c_str(), R_OK) != 0)
+        return core::make_error(core::errc::config, std::string("key '") + key + "' (" + cfg.origin(key) +
+                                                        "): cluster.tls is on and needs a readable file, got '" +
+                                                        path + "'");
+    }
+    ccfg.load<caf::openssl::manager>();
+    ccfg.openssl_certificate = cfg.string("cluster.tls_certificate");
+    ccfg.openssl_key = cfg.string("cluster.tls_key");
+    ccfg.openssl_cafile = cfg.string("cluster.tls_ca");
+  }
   ccfg.set("middleman.heartbeat-interval",
            caf::timespan{std::chrono::milliseconds(cfg.integer("cluster.heartbeat_ms"))});
   ccfg.set("middleman.connection-timeout",
@@ -74,6 +92,17 @@ void configure_system(caf::actor_system_config& ccfg, const core::config& cfg, b
   ccfg.set("logger.verbosity", caf::atom("quiet"));
   if (cfg.integer("cluster.middleman_workers") >= 0)
     ccfg.set("middleman.workers", static_cast<size_t>(cfg.integer("cluster.middleman_workers")));
+  return {};
+}
+
+caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls) {
+  if (tls) return caf::openssl::publish(who, at.port, at.host.c_str(), true);
+  return sys.middleman().publish(who, at.port, at.host.c_str(), true);
+}
+
+caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at, bool tls) {
+  if (tls) return caf::openssl::remote_actor(sys, at.host, at.port);
+  return sys.middleman().remote_actor(at.host, at.port);
 }
 
 bool reachable(const address& a, std::chrono::milliseconds timeout) {

@@ -43,9 +43,15 @@ core::result<address> parse_address(const std::string& text);
 /// cluster.token_file. An error if none is set (every node and command needs it).
 core::result<std::string> load_token(const core::config& cfg);
 
-/// Loads the middleman, turns heartbeats and the connection timeout on (cluster.*), registers
-/// Lantern's message types. Call on every process before its actor system starts.
-void configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types = true);
+/// Loads the middleman (and CAF's OpenSSL module with cluster.tls), turns heartbeats and the
+/// connection timeout on (cluster.*), registers Lantern's message types. Call on every process
+/// before its actor system starts. An error names the cluster.tls_* key and the file.
+core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types = true);
+
+/// Publishes `who` on `at` (TLS with cluster.tls); returns the port.
+caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls);
+/// Connects to the actor published on `at` (TLS with cluster.tls).
+caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at, bool tls);
 
 /// True if a TCP connection to `a` opens within `timeout` (CAF's own connect can block for
 /// minutes on a cut link, so a node probes first).

@@ -29,7 +29,8 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
   actors::training_hooks h;
   h.local_runners = shared->here.envs ? -1 : 0;
   h.remote_annotator = !shared->here.annotator;
-  h.configure = [shared](caf::actor_system_config& ccfg) { configure_system(ccfg, *shared->cfg, false); };
+  // configure_system's errors (TLS files) are found earlier by check_tls in `lantern node`.
+  h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
   h.started = [shared, port, on_published](caf::actor_system& sys, const caf::actor& learner,
                                            const caf::actor& rewards) -> core::status {
     const auto& cfg = *shared->cfg;
@@ -52,7 +53,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     gw_args->directory = dir;  // the gateway reads it only when an env is dropped, after this line
     sys.registry().put(directory_key, caf::actor_cast<caf::strong_actor_ptr>(dir));
     sys.registry().put(gateway_key, caf::actor_cast<caf::strong_actor_ptr>(gw));
-    auto published = sys.middleman().publish(dir, shared->listen.port, shared->listen.host.c_str(), true);
+    auto published = publish(sys, dir, shared->listen, cfg.boolean("cluster.tls"));
     if (!published) {
       caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
       caf::anon_send(gw, actors::halt_atom::value);
@@ -95,7 +96,11 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     spdlog::info("node {}: annotator service on {}", setup.name, service->endpoint());
   }
   caf::actor_system_config ccfg;
-  configure_system(ccfg, cfg);
+  if (auto ok = configure_system(ccfg, cfg); !ok) {
+    spdlog::error("node {}: {}", setup.name, ok.error().message);
+    if (service) service->stop();
+    return 2;
+  }
   int code = 0;
   {
     caf::actor_system sys{ccfg};
@@ -107,14 +112,17 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     };
     bool waiting_said = false;
     while (!stop()) {
-      if (!reachable(setup.join, std::chrono::milliseconds(1000))) {
+      // Probe first (CAF's connect can block for minutes on a cut link), except with TLS: with
+      // CAF 0.17.6, a connection that closes before its TLS handshake drops the head's other TLS links.
+      const bool tls = cfg.boolean("cluster.tls");
+      if (!tls && !reachable(setup.join, std::chrono::milliseconds(1000))) {
         if (!waiting_said) spdlog::warn("node {}: the head at {} is not reachable; trying again", setup.name,
                                         setup.join.to_string());
         waiting_said = true;
         pause();
         continue;
       }
-      auto dir = sys.middleman().remote_actor(setup.join.host, setup.join.port);
+      auto dir = connect(sys, setup.join, cfg.boolean("cluster.tls"));
       if (!dir) {
         spdlog::warn("node {}: cannot reach the directory at {}: {}", setup.name, setup.join.to_string(),
                      sys.render(dir.error()));
@@ -165,12 +173,12 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
 core::result<actors::control_reply> control(const core::config& cfg, const address& head, const std::string& token,
                                             const std::string& command, const std::vector<std::string>& args,
                                             std::chrono::milliseconds timeout) {
-  if (!reachable(head, timeout))
+  if (!cfg.boolean("cluster.tls") && !reachable(head, timeout))  // no probe with TLS: see run_member
     return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
   caf::actor_system_config ccfg;
-  configure_system(ccfg, cfg);
+  if (auto ok = configure_system(ccfg, cfg); !ok) return ok.error();
   caf::actor_system sys{ccfg};
-  auto dir = sys.middleman().remote_actor(head.host, head.port);
+  auto dir = connect(sys, head, cfg.boolean("cluster.tls"));
   if (!dir)
     return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));
   core::result<actors::control_reply> out = core::make_error(core::errc::timeout, "no answer");

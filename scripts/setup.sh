@@ -9,6 +9,8 @@ packages=(
   g++ cmake make pkg-config git
   # actors, services, wire formats
   libcaf-dev libzmq3-dev cppzmq-dev libcereal-dev
+  # TLS between nodes (CAF's OpenSSL module needs OpenSSL's headers; the CLI makes certificates)
+  libssl-dev openssl
   # models; OpenBLAS (OpenMP flavour) replaces the reference BLAS, ~12x faster for LibTorch
   libtorch-dev libopenblas0-openmp
   # config, CLI, logging, JSON, HTTP, storage
