@@ -114,8 +114,14 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
         if (r.node.empty() || r.node == "head") return caf::make_error(caf::sec::runtime_error, "refused: bad node name");
         auto gw = caf::actor_cast<caf::actor>(self->current_sender());
         auto& n = st.nodes[r.node];
-        if (n.connected && n.gateway && n.gateway != gw)
+        if (n.connected && n.gateway && n.gateway != gw) {
+          // The same process joining again (its link was cut and it noticed first) replaces its
+          // old record; another process under a name in use waits (two nodes would share seeds).
+          if (n.gateway.node() != gw.node())
+            return caf::make_error(caf::sec::runtime_error, "busy: a node named '" + r.node +
+                                                                "' is connected; give each node its own --name");
           spdlog::warn("directory: node {} joins again; its old link is replaced", r.node);
+        }
         if (n.id == 0) n.id = st.next_id++;  // a node keeps its id (and its runners' seeds) across rejoins
         n.roles = r.roles;
         n.gateway = gw;

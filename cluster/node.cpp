@@ -162,7 +162,10 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         code = 2;
         break;
       }
-      spdlog::warn("node {}: lost the head ({}); joining again", setup.name, why);
+      if (why.find("busy:") != std::string::npos)
+        spdlog::warn("node {}: the head at {} says: {}; trying again", setup.name, setup.join.to_string(), why);
+      else
+        spdlog::warn("node {}: lost the head ({}); joining again", setup.name, why);
       pause();
     }
   }

@@ -196,6 +196,12 @@ def case_loopback():
           "envs list shows both env nodes with their own ids")
     e1_id = listed["e1"]["id"]
 
+    twin = Proc("e1-twin", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "e1"])
+    wait_until(lambda: "is connected; give each node its own --name" in twin.text(),
+               "a second node named e1 is told to wait for the name")
+    check(progress(run).get("runners") == 2, "and adds no runners")
+    twin.kill9()
+
     e1.kill9()
     runners_are(run, 1, timeout=30)
     steps_grow(run, 2000, what="training goes on after kill -9 of an env node")
