@@ -196,6 +196,17 @@ def case_loopback():
           "envs list shows both env nodes with their own ids")
     e1_id = listed["e1"]["id"]
 
+    vault_ep = f"ipc://{WORK}/vault.sock"
+    Proc("vault", ["/usr/bin/python3", str(SRC / "docs/examples/env_server.py"), "--bind", vault_ep])
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "vault", "--endpoint", vault_ep, "--node", "e2")
+    check(rc == 0 and "on node e2" in out, f"envs attach --node e2 makes e2's gateway connect the server ({out.strip()})")
+    runners_are(run, 3)
+    rc, out = lantern("envs", "detach", "--head", addr, "--name", "vault")
+    check(rc == 0 and "from node e2" in out, "envs detach stops them on e2")
+    runners_are(run, 2)
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "x", "--endpoint", vault_ep, "--node", "nobody")
+    check(rc == 1 and "no connected node named 'nobody'" in out, "attaching on an unknown node is a clear error")
+
     twin = Proc("e1-twin", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "e1"])
     wait_until(lambda: "is connected; give each node its own --name" in twin.text(),
                "a second node named e1 is told to wait for the name")
