@@ -134,12 +134,6 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
           st.annotator = r.annotator_endpoint;
           if (st.args.rewards) self->send(st.args.rewards, actors::annotator_at{r.annotator_endpoint});
         }
-        // Env servers attached to this node before it was lost are attached again.
-        for (auto& [name, e] : st.envs)
-          if (e.node == r.node && e.state != "running")
-            self->request(gw, st.args.timeout, control_request{"", "attach", {name, e.endpoint, e.runners, e.envs}})
-                .then([=](const control_reply& rep) { self->state.envs[name].state = rep.ok ? "running" : rep.text; },
-                      [=](const caf::error&) {});
         return actors::join_reply{n.id, st.args.config_text, st.args.learner};
       },
       [=](const control_request& r) -> caf::result<control_reply> {
@@ -147,6 +141,22 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
         spdlog::debug("directory: control '{}'", r.command);
         if (!same_token(r.token, st.args.token)) return control_reply{false, "refused: wrong cluster token"};
         if (r.command == "list") return control_reply{true, listing(st)};
+        if (r.command == "ready" && r.args.size() == 1) {
+          // A node that (re)joined is set up: env servers attached to it before it was lost are
+          // attached again (not those dropped for a fault).
+          auto n = st.nodes.find(r.args[0]);
+          if (n == st.nodes.end() || !n->second.connected) return control_reply{false, "unknown node"};
+          for (auto& [name, e] : st.envs) {
+            if (e.node != r.args[0] || e.state.rfind("waiting for node", 0) != 0) continue;
+            e.state = "attaching";
+            const std::string env_name = name;
+            self->request(n->second.gateway, st.args.timeout,
+                          control_request{"", "attach", {name, e.endpoint, e.runners, e.envs}})
+                .then([=](const control_reply& rep) { self->state.envs[env_name].state = rep.ok ? "running" : rep.text; },
+                      [=](const caf::error& err) { self->state.envs[env_name].state = self->system().render(err); });
+          }
+          return control_reply{true, ""};
+        }
         if (r.command == "dropped" && r.args.size() == 2) {
           if (auto it = st.envs.find(r.args[0]); it != st.envs.end()) it->second.state = r.args[1];
           return control_reply{true, ""};

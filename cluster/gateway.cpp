@@ -112,6 +112,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
               spdlog::info("node {}: joined the cluster as node {} ({})", st.args->node, r.node_id,
                            st.args->here.to_string());
               set_up(self);
+              self->send(st.args->directory, control_request{st.args->token, "ready", {st.args->node}});
             },
             [=](const caf::error& e) { self->quit(e); });
   }

@@ -198,27 +198,28 @@ def case_loopback():
 
     vault_ep = f"ipc://{WORK}/vault.sock"
     Proc("vault", ["/usr/bin/python3", str(SRC / "docs/examples/env_server.py"), "--bind", vault_ep])
-    rc, out = lantern("envs", "attach", "--head", addr, "--name", "vault", "--endpoint", vault_ep, "--node", "e2")
-    check(rc == 0 and "on node e2" in out, f"envs attach --node e2 makes e2's gateway connect the server ({out.strip()})")
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "vault", "--endpoint", vault_ep, "--node", "e1")
+    check(rc == 0 and "on node e1" in out, f"envs attach --node e1 makes e1's gateway connect the server ({out.strip()})")
     runners_are(run, 3)
-    rc, out = lantern("envs", "detach", "--head", addr, "--name", "vault")
-    check(rc == 0 and "from node e2" in out, "envs detach stops them on e2")
-    runners_are(run, 2)
     rc, out = lantern("envs", "attach", "--head", addr, "--name", "x", "--endpoint", vault_ep, "--node", "nobody")
     check(rc == 1 and "no connected node named 'nobody'" in out, "attaching on an unknown node is a clear error")
 
     twin = Proc("e1-twin", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "e1"])
     wait_until(lambda: "is connected; give each node its own --name" in twin.text(),
                "a second node named e1 is told to wait for the name")
-    check(progress(run).get("runners") == 2, "and adds no runners")
+    check(progress(run).get("runners") == 3, "and adds no runners")
     twin.kill9()
 
     e1.kill9()
     runners_are(run, 1, timeout=30)
     steps_grow(run, 2000, what="training goes on after kill -9 of an env node")
     check(nodes(addr)["e1"]["state"] == "lost", "the directory lists e1 as lost")
+    check("waiting for node e1" in lantern("envs", "list", "--head", addr)[1], "and its attached env as waiting for it")
 
     e1 = member("e1", cfg, addr)
+    runners_are(run, 3)  # e1's own runner and the vault server attached again, e2's runner
+    rc, out = lantern("envs", "detach", "--head", addr, "--name", "vault")
+    check(rc == 0 and "from node e1" in out, "envs detach stops the vault runner on e1")
     runners_are(run, 2)
     listed = nodes(addr)["e1"]
     check(listed["state"] == "connected" and listed["id"] == e1_id and listed["joins"] >= 2,
