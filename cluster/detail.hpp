@@ -17,7 +17,7 @@ struct gateway_args {
   roles here;
   int runners = -1;                 ///< built-in runners (role envs); -1: the run's train.runners
   std::string annotator_endpoint;   ///< role annotator: advertised to the directory
-  caf::actor directory;             ///< members: joined through it; the head: told about drops
+  caf::actor directory;             ///< members: joined through it (the head's gateway is sent it)
   std::chrono::milliseconds timeout{10000};
   const core::schema* schema = nullptr;
   const envs::env_registry* registry = nullptr;

@@ -23,7 +23,7 @@ struct gateway_state {
   uint64_t node_id = 0;
   std::shared_ptr<const core::config> cfg;
   core::obs_layout layout;
-  caf::actor learner, builtin;
+  caf::actor learner, builtin, directory;
   std::map<std::string, attached> envs;
   uint64_t groups = 0;  // attachments so far: runner ids never repeat on a node
   bool ready = false;
@@ -83,6 +83,7 @@ void stop_all(caf::stateful_actor<gateway_state>* self) {
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<const gateway_args> args) {
   auto& s = self->state;
   s.args = args;
+  s.directory = args->directory;  // the head's gateway is told it by a message (it is spawned first)
   self->set_default_handler(caf::drop);
   self->set_error_handler([=](caf::error& e) { spdlog::warn("gateway: {}", self->system().render(e)); });
   if (args->preset) {
@@ -112,13 +113,13 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
               spdlog::info("node {}: joined the cluster as node {} ({})", st.args->node, r.node_id,
                            st.args->here.to_string());
               set_up(self);
-              self->send(st.args->directory, control_request{st.args->token, "ready", {st.args->node}});
+              self->send(st.directory, control_request{st.args->token, "ready", {st.args->node}});
             },
             [=](const caf::error& e) { self->quit(e); });
   }
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
-    if (dm.source == st.learner.address() || (st.args->directory && dm.source == st.args->directory.address())) {
+    if (dm.source == st.learner.address() || (!st.args->preset && dm.source == st.directory.address())) {
       spdlog::warn("node {}: lost the head ({}); stopping runners", st.args->node, self->system().render(dm.reason));
       stop_all(self);
       self->quit(dm.reason ? dm.reason : caf::make_error(caf::sec::remote_linking_failed, "the head is gone"));
@@ -129,8 +130,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
       e.state = "dropped: " + self->system().render(dm.reason);
       e.supervisor = nullptr;
       spdlog::error("gateway {}: env '{}' ({}) {}", st.args->node, name, e.endpoint, e.state);
-      if (st.args->directory)
-        self->send(st.args->directory, control_request{st.args->token, "dropped", {name, e.state}});
+      if (st.directory) self->send(st.directory, control_request{st.args->token, "dropped", {name, e.state}});
     }
   });
   return {
@@ -155,6 +155,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
         self->quit();
       },
       [=](const control_reply&) {},  // the directory's answer to a "dropped" report
+      [=](actors::join_atom, const caf::actor& directory) { self->state.directory = directory; },
   };
 }
 

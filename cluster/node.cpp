@@ -50,7 +50,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     auto gw = detail::spawn_gateway(sys, gw_args);
     detail::directory_args d{shared->token, shared->config_text, learner, rewards, gw, request_timeout(cfg)};
     auto dir = detail::spawn_directory(sys, d);
-    gw_args->directory = dir;  // the gateway reads it only when an env is dropped, after this line
+    caf::anon_send(gw, actors::join_atom::value, dir);  // where the gateway reports dropped envs
     sys.registry().put(directory_key, caf::actor_cast<caf::strong_actor_ptr>(dir));
     sys.registry().put(gateway_key, caf::actor_cast<caf::strong_actor_ptr>(gw));
     auto published = publish(sys, dir, shared->listen, cfg.boolean("cluster.tls"));
