@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 build_dir=build
-[[ "${LANTERN_SANITIZE:-0}" == "1" ]] && build_dir=build-asan
+if [[ "${LANTERN_SANITIZE:-0}" == "1" ]]; then
+  build_dir=build-asan
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
 cd "$build_dir"
 exec ctest --output-on-failure -j "${LANTERN_JOBS:-2}" "$@"
