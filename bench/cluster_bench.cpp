@@ -121,42 +121,32 @@ pid_t start_sender(const std::string& transport, int port, int rollouts, int win
   return pid;
 }
 
-struct result {
-  double seconds = 0;
-  size_t bytes = 0;
-};
-
-struct sink_state {
-  std::atomic<int>* received;
-  std::atomic<size_t>* bytes;
-};
-
-result receive_caf(int rollouts, int window) {
+// Seconds from the first rollout received to the last.
+double receive_caf(int rollouts, int window) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configured(cfg)};
   std::atomic<int> received{0};
-  std::atomic<size_t> bytes{0};
   std::atomic<int64_t> first_ns{0};
   auto sink = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
-    return {[&](const actors::rollout_msg& m) {
+    return {[&](const actors::rollout_msg&) {
       if (received == 0) first_ns = clock_type::now().time_since_epoch().count();
-      bytes += m.text.size();
       ++received;
       return actors::ack_atom::value;
     }};
   });
   auto port = sys.middleman().publish(sink, 0, "127.0.0.1", true);
-  if (!port) return {};
+  if (!port) return 0;
   pid_t child = start_sender("caf", *port, rollouts, window);
   while (received < rollouts) std::this_thread::sleep_for(std::chrono::microseconds(200));
   const auto end = clock_type::now().time_since_epoch().count();
   ::waitpid(child, nullptr, 0);
   (void)sys.middleman().unpublish(sink, *port);
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
-  return {static_cast<double>(end - first_ns) * 1e-9, bytes};
+  return static_cast<double>(end - first_ns) * 1e-9;
 }
 
-result receive_zmq(int rollouts, int window, size_t payload) {
+// Seconds from the first payload received to the last; 0 if one had another size.
+double receive_zmq(int rollouts, int window, size_t payload) {
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::router);
   s.bind("tcp://127.0.0.1:*");
@@ -165,19 +155,18 @@ result receive_zmq(int rollouts, int window, size_t payload) {
   pid_t child = start_sender("zmq", port, rollouts, window);
   zmq::message_t who, body;
   clock_type::time_point first;
-  size_t total = 0;
+  bool same_size = true;
   for (int i = 0; i < rollouts; ++i) {
     (void)s.recv(who);
     (void)s.recv(body);
     if (i == 0) first = clock_type::now();
-    total += body.size();
+    same_size = same_size && body.size() == payload;
     s.send(who, zmq::send_flags::sndmore);
     s.send(zmq::str_buffer("k"), zmq::send_flags::none);
   }
   const double secs = std::chrono::duration<double>(clock_type::now() - first).count();
   ::waitpid(child, nullptr, 0);
-  (void)payload;
-  return {secs, total};
+  return same_size ? secs : 0.0;
 }
 
 }  // namespace
@@ -197,9 +186,12 @@ int main(int argc, char** argv) {
     payload = serialized(sys, make_rollout()).size();
   }
   // The first message is not timed (connection set-up): rates are over rollouts - 1.
-  const auto caf_r = receive_caf(rollouts, window);
-  const auto zmq_r = receive_zmq(rollouts, window, payload);
-  const double caf_rate = (rollouts - 1) / caf_r.seconds, zmq_rate = (rollouts - 1) / zmq_r.seconds;
+  const double caf_s = receive_caf(rollouts, window), zmq_s = receive_zmq(rollouts, window, payload);
+  if (caf_s <= 0 || zmq_s <= 0) {
+    std::fprintf(stderr, "cluster_bench: a transfer failed (no publish, or a payload of another size)\n");
+    return 1;
+  }
+  const double caf_rate = (rollouts - 1) / caf_s, zmq_rate = (rollouts - 1) / zmq_s;
   const double mb = static_cast<double>(payload) / 1e6;
   std::printf("{\"name\": \"rollout_payload\", \"value\": %zu, \"unit\": \"bytes\", \"steps\": 32, \"envs\": 16}\n", payload);
   std::printf("{\"name\": \"rollouts_caf\", \"value\": %.1f, \"unit\": \"rollouts/s\", \"mb_per_s\": %.1f, \"env_steps_per_s\": %.0f, \"window\": %d}\n",

@@ -1,6 +1,4 @@
 // Options, addresses, roles, the token, reachability and the actor system's settings.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
