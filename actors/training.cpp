@@ -14,6 +14,7 @@
 #include "actors/env_runner.hpp"
 #include "actors/protocol.hpp"
 #include "actors/training_detail.hpp"
+#include "annotators/backend.hpp"
 #include "annotators/client.hpp"
 #include "annotators/service.hpp"
 #include "envs/vector_env.hpp"
@@ -381,6 +382,13 @@ void add_training_options(core::schema& s) {
   s.real("train.progress_seconds", 5.0, "seconds between progress lines", 0.05);
   s.real("train.checkpoint_seconds", 300.0, "seconds between checkpoints", 1.0);
   s.integer("train.fail_runner_at_tick", 0, "testing: runner 0's first incarnation throws at this tick (0: never)", 0);
+}
+
+void add_run_options(core::schema& s, const envs::env_registry& registry) {
+  registry.add_options(s);
+  annotators::add_annotator_options(s);
+  learners::add_learner_options(s);
+  add_training_options(s);
 }
 
 core::result<std::pair<progress, training_state>> run_training(const core::config& cfg, const envs::env_registry& registry,

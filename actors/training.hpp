@@ -61,6 +61,10 @@ struct training_hooks {
 /// Adds the train.* keys to the schema.
 void add_training_options(core::schema& s);
 
+/// Adds every key a training run reads: each registered env's, the annotator's, the learners'
+/// and train.* (what `lantern train`, the training tests and train_bench share).
+void add_run_options(core::schema& s, const envs::env_registry& registry);
+
 /// Runs training until train.steps env steps (or `stop` returns true); calls `on_progress`
 /// every train.progress_seconds from the calling thread. `resume` restores a saved state;
 /// the returned state is the final one (for a checkpoint).

@@ -2,12 +2,10 @@
 #include <iostream>
 
 #include "actors/training.hpp"
-#include "annotators/backend.hpp"
 #include "apps/commands.hpp"
 #include "cluster/cluster.hpp"
 #include "core/log.hpp"
 #include "envs/registry.hpp"
-#include "learners/options.hpp"
 
 namespace lantern::apps {
 
@@ -34,11 +32,8 @@ int main(int argc, char** argv) {
   envs::env_registry registry;
   envs::register_builtin_envs(registry);
   core::schema schema;
-  registry.add_options(schema);
+  actors::add_run_options(schema, registry);
   apps::add_play_options(schema);
-  annotators::add_annotator_options(schema);
-  learners::add_learner_options(schema);
-  actors::add_training_options(schema);
   cluster::add_cluster_options(schema);
 
   CLI::App app{"Lantern: distributed actor-based RL with intrinsic rewards learned online from LLM feedback"};

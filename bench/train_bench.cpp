@@ -17,11 +17,9 @@
 #include <filesystem>
 
 #include "actors/training.hpp"
-#include "annotators/backend.hpp"
 #include "annotators/fake_llm.hpp"
 #include "core/rng.hpp"
 #include "envs/vector_env.hpp"
-#include "learners/options.hpp"
 
 using namespace lantern;
 using clock_type = std::chrono::steady_clock;
@@ -33,10 +31,7 @@ int main(int argc, char** argv) {
   envs::env_registry registry;
   envs::register_builtin_envs(registry);
   core::schema schema;
-  registry.add_options(schema);
-  annotators::add_annotator_options(schema);
-  learners::add_learner_options(schema);
-  actors::add_training_options(schema);
+  actors::add_run_options(schema, registry);
   const std::string dir = std::filesystem::temp_directory_path().string() + "/lantern-train-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

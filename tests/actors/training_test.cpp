@@ -6,9 +6,7 @@
 #include <atomic>
 #include <filesystem>
 
-#include "annotators/backend.hpp"
 #include "annotators/fake_llm.hpp"
-#include "learners/options.hpp"
 
 namespace lantern::actors {
 namespace {
@@ -19,10 +17,7 @@ class Training : public ::testing::Test {
  protected:
   Training() {
     envs::register_builtin_envs(registry);
-    registry.add_options(schema);
-    annotators::add_annotator_options(schema);
-    learners::add_learner_options(schema);
-    add_training_options(schema);
+    add_run_options(schema, registry);
     store = ::testing::TempDir() + "train-labels-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
   }
