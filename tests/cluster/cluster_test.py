@@ -142,9 +142,9 @@ def lantern(*args, netns=None):
     return r.returncode, r.stdout + r.stderr
 
 
-def nodes(addr, netns=None):
+def nodes(addr, netns=None, extra=()):
     """`lantern envs list`, parsed: {name: {"id": "id 1", "roles": ..., "state": "connected", "joins": 2}}."""
-    rc, out = lantern("envs", "list", "--head", addr, netns=netns)
+    rc, out = lantern("envs", "list", "--head", addr, *extra, netns=netns)
     if rc != 0:
         fail(f"envs list failed: {out}")
     found = {}
@@ -297,14 +297,14 @@ def case_tls():
     member("tls-node", cfg, addr, extra=tls("cluster"))
     runners_are(run, 1)
     steps_grow(run, 3000, what="a node trains over TLS")
-    check("tls-node" in nodes_tls(addr, tls("cluster")), "envs list works over TLS")
+    check("tls-node" in nodes(addr, extra=tls("cluster")), "envs list works over TLS")
 
     rc, out = lantern("envs", "list", "--head", addr, "--timeout-ms", "3000")
     check(rc == 1 and "no directory at" in out, f"a plain client is not let in ({out.strip()})")
     s = Proc("stranger", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "stranger"] + tls("stranger"))
     wait_until(lambda: "cannot reach the directory" in s.text(), "a node whose certificate another CA signed is not let in")
     s.kill9()
-    check("stranger" not in nodes_tls(addr, tls("cluster")), "and the directory never lists it")
+    check("stranger" not in nodes(addr, extra=tls("cluster")), "and the directory never lists it")
     # A failed handshake drops the head's other TLS links for a moment (CAF 0.17.6); they rejoin.
     runners_are(run, 1, timeout=30)
     steps_grow(run, 2000, what="training over TLS goes on after the failed handshakes")
@@ -315,11 +315,6 @@ def case_tls():
     check(code == 2 and "key 'cluster.tls_certificate' (--set): cluster.tls is on and needs a readable file" in bad.text(),
           "a missing TLS file is a config error naming the key")
     check(h.stop() == 0, "the head stops cleanly")
-
-
-def nodes_tls(addr, tls_args):
-    rc, out = lantern("envs", "list", "--head", addr, *tls_args)
-    return out if rc == 0 else ""
 
 
 # ----------------------------------------------------------------------------------------------
