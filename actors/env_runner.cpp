@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol.hpp"
-#include "actors/training_detail.hpp"
+#include "actors/harden.hpp"
 #include "envs/vector_env.hpp"
 #include "learners/options.hpp"
 #include "learners/policy.hpp"
@@ -34,7 +34,7 @@ struct runner_state {
 
 caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, setup_ptr ctx,
                      caf::actor learner) {
-  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& e) { return detail::exit_reason_of(e); });
+  harden(self, "runner " + std::to_string(id), false);  // its supervisor logs why it stopped
   auto& s = self->state;
   const auto& cfg = ctx->cfg;
   s.id = id;
@@ -159,8 +159,6 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, setup_ptr 
 
 }  // namespace
 
-namespace detail {
-
 caf::error exit_reason_of(std::exception_ptr& e) {
   try {
     if (e) std::rethrow_exception(e);
@@ -170,8 +168,6 @@ caf::error exit_reason_of(std::exception_ptr& e) {
   }
   return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
 }
-
-}  // namespace detail
 
 caf::actor spawn_runners(caf::actor_system& sys, std::shared_ptr<const runner_setup> setup, caf::actor learner) {
   return sys.spawn(supervisor, std::move(setup), std::move(learner));

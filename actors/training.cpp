@@ -13,7 +13,7 @@
 
 #include "actors/env_runner.hpp"
 #include "actors/protocol.hpp"
-#include "actors/training_detail.hpp"
+#include "actors/harden.hpp"
 #include "annotators/backend.hpp"
 #include "annotators/client.hpp"
 #include "annotators/service.hpp"
@@ -85,8 +85,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
     std::istringstream counters(resume.parts["learner_counters"]);
     counters >> s.env_steps >> s.updates >> s.episodes >> s.successes_total;
   }
-  // A stray error message (a remote peer's) is logged; CAF's default would stop the learner.
-  self->set_error_handler([=](caf::error& e) { spdlog::warn("policy learner: {}", self->system().render(e)); });
+  harden(self, "policy learner", true);  // a remote peer's stray error must not stop it
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     for (auto it = st.runners.begin(); it != st.runners.end();)

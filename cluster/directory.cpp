@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/harden.hpp"
 #include "cluster/detail.hpp"
 
 namespace lantern::cluster::detail {
@@ -56,18 +57,8 @@ std::string listing(const directory_state& st) {
 caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_args args) {
   auto& s = self->state;
   s.args = std::move(args);
-  // An unexpected message or a stray error message must not stop the directory (CAF's default
-  // error handler would quit with it).
-  self->set_default_handler(caf::drop);
-  self->set_error_handler([=](caf::error& e) { spdlog::warn("directory: {}", self->system().render(e)); });
-  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& e) -> caf::error {
-    try {
-      if (e) std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      spdlog::error("directory: {}", x.what());
-    }
-    return caf::make_error(caf::sec::runtime_error, "the directory failed");
-  });
+  self->set_default_handler(caf::drop);  // an unexpected message or a stray error must not stop it
+  actors::harden(self, "directory", true);
   s.nodes["head"] = {0, "head,learner", s.args.head_gateway, true, clock_type::now(), 1};
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/env_runner.hpp"
+#include "actors/harden.hpp"
 #include "cluster/detail.hpp"
 
 namespace lantern::cluster::detail {
@@ -85,7 +86,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
   s.args = args;
   s.directory = args->directory;  // the head's gateway is told it by a message (it is spawned first)
   self->set_default_handler(caf::drop);
-  self->set_error_handler([=](caf::error& e) { spdlog::warn("gateway: {}", self->system().render(e)); });
+  actors::harden(self, "gateway " + args->node, true);
   if (args->preset) {
     s.node_id = args->node_id;
     s.cfg = args->cfg;
