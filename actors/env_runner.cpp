@@ -21,7 +21,7 @@ struct runner_state {
   uint64_t id = 0;
   std::unique_ptr<envs::vector_env> vec;
   std::unique_ptr<learners::policy> pol;
-  std::vector<float> h, logp;
+  std::vector<float> h, logp, values;
   std::vector<int32_t> actions;
   core::obs_batch before;
   core::pcg32 rng;
@@ -86,9 +86,9 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
         r.policy_version = st.version;
         for (size_t t = 0; t < st.steps; ++t) {
           st.before = st.vec->batch();
-          st.pol->act(st.before, st.h, st.actions, st.logp, st.rng);
+          st.pol->act(st.before, st.h, st.actions, st.logp, st.rng, false, &st.values);
           const auto& after = st.vec->step(st.actions);
-          r.append(st.before, st.actions, st.logp, after);
+          r.append(st.before, st.actions, st.logp, st.values, after, &st.vec->final_observations());
           for (size_t e = 0; e < n; ++e)
             if (after.terminated[e] || after.truncated[e]) st.pol->reset_state(st.h, e);
         }

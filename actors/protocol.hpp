@@ -34,12 +34,16 @@ struct rollout_msg {
   uint64_t runner = 0;
   uint64_t policy_version = 0;  ///< the weights that acted: the learner measures policy lag
   uint32_t steps = 0, num_envs = 0;
-  std::vector<std::vector<uint8_t>> arrays;  ///< per layout array: [T, N, shape...]
-  std::vector<std::string> text, caption;
-  std::vector<std::vector<std::string>> candidates;
+  std::vector<std::vector<uint8_t>> arrays;  ///< per layout array: [T+1, N, shape...]
+  std::vector<std::string> text, caption;    ///< text: [(T+1)*N]; caption: [T*N]
+  std::vector<std::vector<std::string>> candidates;  ///< [(T+1)*N]
   std::vector<int32_t> action;
-  std::vector<float> behaviour_logp, reward, initial_state;
+  std::vector<float> behaviour_logp, behaviour_value, reward, initial_state;
   std::vector<uint8_t> done, truncated;
+  std::vector<uint32_t> final_index;  ///< final observations of truncated episodes (core::rollout)
+  std::vector<std::vector<uint8_t>> final_arrays;
+  std::vector<std::string> final_text;
+  std::vector<std::vector<std::string>> final_candidates;
 };
 
 /// Versioned policy weights, broadcast by the policy learner to the runners.
@@ -125,7 +129,8 @@ struct control_reply {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rollout_msg& x) {
   return f(caf::meta::type_name("rollout_msg"), x.runner, x.policy_version, x.steps, x.num_envs, x.arrays, x.text,
-           x.caption, x.candidates, x.action, x.behaviour_logp, x.reward, x.initial_state, x.done, x.truncated);
+           x.caption, x.candidates, x.action, x.behaviour_logp, x.behaviour_value, x.reward, x.initial_state, x.done,
+           x.truncated, x.final_index, x.final_arrays, x.final_text, x.final_candidates);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, policy_weights& x) {
@@ -180,7 +185,13 @@ typename Inspector::result_type inspect(Inspector& f, control_reply& x) {
 /// Registers every message type (call on every node, before the actor system starts).
 void add_message_types(caf::actor_system_config& cfg);
 
-/// core::rollout <-> rollout_msg.
+/// Largest rollout a learner accepts: steps and envs as train.rollout and train.envs_per_runner
+/// allow, and at most this many transitions (checked before anything is allocated).
+inline constexpr uint64_t max_rollout_transitions = uint64_t{1} << 20;
+
+/// core::rollout <-> rollout_msg. from_message checks every size against the layout, every
+/// action against the action set (or the step's candidates) and every value for being finite
+/// before it allocates the rollout.
 rollout_msg to_message(const core::rollout& r, uint64_t runner);
 core::result<core::rollout> from_message(const rollout_msg& m, const core::obs_layout& layout);
 

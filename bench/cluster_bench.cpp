@@ -51,7 +51,7 @@ actors::rollout_msg make_rollout() {
     for (size_t e = 0; e < 16; ++e)
       actions[e] = static_cast<int32_t>(rng.below(static_cast<uint32_t>(before.candidates[e].size())));
     const auto& after = vec->step(actions);
-    r.append(before, actions, logp, after);
+    r.append(before, actions, logp, {}, after, &vec->final_observations());
     before = after;
   }
   return actors::to_message(r, 1);

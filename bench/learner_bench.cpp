@@ -76,7 +76,8 @@ void bench_policy(const char* name, const core::obs_layout& layout, bool text) {
     fill(now, rng, text);
     pol.act(now, state, actions, logp, rng);
     after.reward.assign(N, 0.1f);
-    r.append(now, actions, logp, after);
+    if (t + 1 == T) fill(after, rng, text);
+    r.append(now, actions, logp, {}, after);
   }
   uint64_t updates = 0;
   t0 = clock_type::now();

@@ -63,43 +63,73 @@ obs_batch::obs_batch(const obs_layout& layout, size_t num_envs)
 }
 
 rollout::rollout(const obs_layout& layout, size_t steps, size_t num_envs)
-    : text(layout.has_text ? steps * num_envs : 0),
-      candidates(layout.actions == action_kind::text ? steps * num_envs : 0),
+    : text(layout.has_text ? (steps + 1) * num_envs : 0),
+      candidates(layout.actions == action_kind::text ? (steps + 1) * num_envs : 0),
       caption(layout.has_caption ? steps * num_envs : 0),
       action(steps * num_envs, 0),
       behaviour_logp(steps * num_envs, 0.0f),
+      behaviour_value(steps * num_envs, 0.0f),
       reward(steps * num_envs, 0.0f),
       done(steps * num_envs, 0),
       truncated(steps * num_envs, 0),
+      final_arrays(layout.arrays.size()),
       layout_(layout),
       steps_(steps),
       num_envs_(num_envs) {
   arrays.reserve(layout.arrays.size());
-  for (const auto& a : layout.arrays) arrays.emplace_back(a.bytes() * steps * num_envs);
+  for (const auto& a : layout.arrays) arrays.emplace_back(a.bytes() * (steps + 1) * num_envs);
+}
+
+void rollout::clear() noexcept {
+  filled_ = 0;
+  final_index.clear();
+  for (auto& f : final_arrays) f.clear();
+  final_text.clear();
+  final_candidates.clear();
+}
+
+void rollout::copy_slot(size_t slot, const obs_batch& from) {
+  for (size_t a = 0; a < arrays.size(); ++a) {
+    const auto& src = from.array_bytes(a);
+    std::memcpy(arrays[a].data() + slot * src.size(), src.data(), src.size());
+  }
+  for (size_t e = 0; e < num_envs_; ++e) {
+    if (!text.empty()) text[slot * num_envs_ + e] = from.text[e];
+    if (!candidates.empty()) candidates[slot * num_envs_ + e] = from.candidates[e];
+  }
 }
 
 void rollout::append(const obs_batch& before, const std::vector<int32_t>& actions, const std::vector<float>& logp,
-                     const obs_batch& after) {
+                     const std::vector<float>& values, const obs_batch& after, const obs_batch* finals) {
   if (full()) throw std::logic_error("rollout::append on a full rollout");
   if (before.size() != num_envs_ || after.size() != num_envs_ || actions.size() != num_envs_)
     throw std::invalid_argument("rollout::append: batch size does not match the rollout");
+  if (finals && finals->size() != num_envs_)
+    throw std::invalid_argument("rollout::append: final observations do not match the rollout");
   const size_t t = filled_;
-  for (size_t a = 0; a < arrays.size(); ++a) {
-    const auto& src = before.array_bytes(a);
-    std::memcpy(arrays[a].data() + t * src.size(), src.data(), src.size());
-  }
+  copy_slot(t, before);
   for (size_t e = 0; e < num_envs_; ++e) {
     size_t i = at(t, e);
-    if (!text.empty()) text[i] = before.text[e];
-    if (!candidates.empty()) candidates[i] = before.candidates[e];
     if (!caption.empty()) caption[i] = after.caption[e];
     action[i] = actions[e];
     behaviour_logp[i] = logp.empty() ? 0.0f : logp[e];
+    behaviour_value[i] = values.empty() ? 0.0f : values[e];
     reward[i] = after.reward[e];
     done[i] = after.terminated[e] || after.truncated[e];
-    truncated[i] = after.truncated[e];
+    truncated[i] = after.truncated[e] && !after.terminated[e];
+    if (truncated[i] && finals) {
+      final_index.push_back(static_cast<uint32_t>(i));
+      for (size_t a = 0; a < final_arrays.size(); ++a) {
+        const size_t bytes = layout_.arrays[a].bytes();
+        const std::byte* src = finals->array_bytes(a).data() + e * bytes;
+        final_arrays[a].insert(final_arrays[a].end(), src, src + bytes);
+      }
+      if (layout_.has_text) final_text.push_back(finals->text[e]);
+      if (layout_.actions == action_kind::text) final_candidates.push_back(finals->candidates[e]);
+    }
   }
   ++filled_;
+  if (full()) copy_slot(steps_, after);
 }
 
 }  // namespace lantern::core

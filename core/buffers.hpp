@@ -91,7 +91,11 @@ class obs_batch {
 
 /// T steps of N environments, time-major ([t][env]): what a runner hands to the learner. The
 /// observation at t is what the policy saw before acting; reward, done and the caption at t
-/// are what its action produced.
+/// are what its action produced. Observations have T + 1 slots: slot T is the observation
+/// after the last step, whose value bootstraps the returns, so all T transitions are learned.
+/// An episode truncated at step t (cut by a step limit, not ended in the game) keeps its final
+/// observation in `final_*` (sparse: one entry per truncated transition), because slot t + 1
+/// already holds the next episode's first observation.
 class rollout {
  public:
   rollout() = default;
@@ -99,32 +103,45 @@ class rollout {
 
   size_t steps() const noexcept { return steps_; }
   size_t num_envs() const noexcept { return num_envs_; }
+  /// Observation slots: steps() + 1.
+  size_t obs_slots() const noexcept { return steps_ + 1; }
   size_t filled() const noexcept { return filled_; }
   bool full() const noexcept { return filled_ == steps_; }
-  void clear() noexcept { filled_ = 0; }
+  void clear() noexcept;
   /// Declares every step filled (a rollout rebuilt from a message).
   void mark_full() noexcept { filled_ = steps_; }
+  const obs_layout& layout() const noexcept { return layout_; }
 
-  /// Records one step: `before` is what the policy saw, `after` what its actions produced.
+  /// Records one step: `before` is what the policy saw (with the behaviour policy's log-prob
+  /// and value of each action), `after` what its actions produced. `finals` holds the final
+  /// observation of every env that `after` marks truncated (envs::vector_env::final_observations);
+  /// the last step also records `after` as the bootstrap observation (slot T).
   void append(const obs_batch& before, const std::vector<int32_t>& actions, const std::vector<float>& logp,
-              const obs_batch& after);
+              const std::vector<float>& values, const obs_batch& after, const obs_batch* finals = nullptr);
 
   /// Index of (t, env) into the flat per-transition vectors.
   size_t at(size_t t, size_t env) const noexcept { return t * num_envs_ + env; }
 
-  std::vector<std::vector<std::byte>> arrays;          ///< per array: [T, N, shape...]
-  std::vector<std::string> text;                       ///< [T*N] observation text before acting
-  std::vector<std::vector<std::string>> candidates;    ///< [T*N] commands offered before acting
+  std::vector<std::vector<std::byte>> arrays;          ///< per array: [T+1, N, shape...]
+  std::vector<std::string> text;                       ///< [(T+1)*N] observation text before acting
+  std::vector<std::vector<std::string>> candidates;    ///< [(T+1)*N] commands offered before acting
   std::vector<std::string> caption;                    ///< [T*N] message the action produced
   std::vector<int32_t> action;                         ///< [T*N]
   std::vector<float> behaviour_logp;                   ///< [T*N] log-prob of the action when taken
+  std::vector<float> behaviour_value;                  ///< [T*N] the behaviour policy's value of the observation
   std::vector<float> reward;                           ///< [T*N] extrinsic reward
   std::vector<uint8_t> done;                           ///< [T*N] terminated or truncated
   std::vector<uint8_t> truncated;                      ///< [T*N]
   std::vector<float> initial_state;                    ///< [N * state size]: recurrent state before step 0
   uint64_t policy_version = 0;                         ///< the policy that acted (policy lag is measured)
 
+  std::vector<uint32_t> final_index;                   ///< [K] flat index (t * N + env) of each truncation
+  std::vector<std::vector<std::byte>> final_arrays;    ///< per array: [K, shape...]
+  std::vector<std::string> final_text;                 ///< [K] when the layout has text
+  std::vector<std::vector<std::string>> final_candidates;  ///< [K] when actions are text
+
  private:
+  void copy_slot(size_t slot, const obs_batch& from);
   obs_layout layout_;
   size_t steps_ = 0;
   size_t num_envs_ = 0;

@@ -1,5 +1,6 @@
 #include "envs/vector_env.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "core/rng.hpp"
@@ -13,6 +14,7 @@ vector_env::vector_env(std::vector<std::unique_ptr<env>> envs, uint64_t seed)
     if (e->spec().name != envs_.front()->spec().name)
       throw std::invalid_argument("vector_env: all envs must be of one kind");
   batch_ = core::obs_batch(spec().layout, envs_.size());
+  final_ = core::obs_batch(spec().layout, envs_.size());
   episode_index_.assign(envs_.size(), 0);
   running_return_.assign(envs_.size(), 0.0f);
 }
@@ -83,6 +85,15 @@ void vector_env::after_step(size_t i) {
   rec.note = batch_.note[i];
   finished_.push_back(rec);
   ++total_episodes_;
+
+  if (batch_.truncated[i] && !batch_.terminated[i]) {  // the learner bootstraps from this observation
+    for (size_t a = 0; a < spec().layout.arrays.size(); ++a) {
+      const size_t bytes = spec().layout.arrays[a].bytes();
+      std::memcpy(final_.array<std::byte>(a, i), batch_.array<std::byte>(a, i), bytes);
+    }
+    final_.text[i] = batch_.text[i];
+    final_.candidates[i] = batch_.candidates[i];
+  }
 
   // Auto-reset, keeping the last step's outcome and caption in the slot.
   const float reward = batch_.reward[i];

@@ -2,7 +2,9 @@
 // Each env has its own seed (derived from the runner's seed and its index); episode k of env i
 // is seeded with derive_seed(env_seed(i), k), so every episode can be replayed on its own.
 // A finished episode is reset at once: the slot then holds the last step's caption, reward and
-// done flags, and the next episode's first observation (text, candidates, arrays).
+// done flags, and the next episode's first observation (text, candidates, arrays). The final
+// observation of a truncated episode (the learner bootstraps from its value) is kept aside in
+// final_observations().
 //
 //   envs::vector_env vec(std::move(envs), /*seed=*/7);
 //   const auto& obs = vec.reset();
@@ -55,6 +57,9 @@ class vector_env {
   const core::obs_batch& step(const std::vector<action>& actions);
 
   const core::obs_batch& batch() const noexcept { return batch_; }
+  /// Env i's final observation (arrays, text, candidates) when the last step truncated its
+  /// episode (batch().truncated[i] and not terminated); other slots are stale.
+  const core::obs_batch& final_observations() const noexcept { return final_; }
   /// Episodes finished since the last call, oldest first.
   std::vector<episode_record> drain_finished();
   uint64_t total_steps() const noexcept { return total_steps_; }
@@ -66,6 +71,7 @@ class vector_env {
   std::vector<std::unique_ptr<env>> envs_;
   uint64_t seed_;
   core::obs_batch batch_;
+  core::obs_batch final_;
   std::vector<uint64_t> episode_index_;
   std::vector<float> running_return_;
   std::vector<episode_record> finished_;

@@ -21,9 +21,76 @@ struct appo_learner::impl {
 appo_learner::appo_learner(policy& p, appo_options o) : p_(std::make_unique<impl>(p, o)) {}
 appo_learner::~appo_learner() = default;
 
+namespace {
+
+// The final observations of the episodes truncated in envs [lo, hi), copied into one batch, and
+// the flat transition index of each.
+struct finals_batch {
+  std::vector<uint32_t> index;
+  std::vector<std::vector<std::byte>> arrays;
+  std::vector<std::string> text;
+  std::vector<std::vector<std::string>> candidates;
+  detail::step_view view() const {
+    detail::step_view v;
+    v.batch = static_cast<int64_t>(index.size());
+    for (const auto& a : arrays) v.arrays.push_back(a.data());
+    v.text = text.empty() ? nullptr : text.data();
+    v.candidates = candidates.empty() ? nullptr : candidates.data();
+    return v;
+  }
+};
+
+finals_batch finals_of(const core::rollout& r, int64_t lo, int64_t hi) {
+  finals_batch f;
+  const auto& layout = r.layout();
+  f.arrays.resize(layout.arrays.size());
+  for (size_t k = 0; k < r.final_index.size(); ++k) {
+    const auto env = static_cast<int64_t>(r.final_index[k] % r.num_envs());
+    if (env < lo || env >= hi) continue;
+    f.index.push_back(r.final_index[k]);
+    for (size_t a = 0; a < layout.arrays.size(); ++a) {
+      const size_t bytes = layout.arrays[a].bytes();
+      const std::byte* src = r.final_arrays[a].data() + k * bytes;
+      f.arrays[a].insert(f.arrays[a].end(), src, src + bytes);
+    }
+    if (!r.final_text.empty()) f.text.push_back(r.final_text[k]);
+    if (!r.final_candidates.empty()) f.candidates.push_back(r.final_candidates[k]);
+  }
+  return f;
+}
+
+}  // namespace
+
+core::status check_rollout(const core::rollout& r) {
+  const size_t T = r.steps(), N = r.num_envs(), K = r.final_index.size();
+  if (!r.full() || T < 1 || N < 1) return core::make_error(core::errc::invalid_argument, "APPO needs a full rollout");
+  if (r.behaviour_value.size() != T * N)
+    return core::make_error(core::errc::invalid_argument, "APPO: the rollout has no behaviour values");
+  size_t truncations = 0;
+  for (size_t i = 0; i < T * N; ++i) truncations += r.truncated[i] != 0;
+  if (truncations != K)
+    return core::make_error(core::errc::invalid_argument, "APPO: " + std::to_string(truncations) +
+                                                              " truncated steps but " + std::to_string(K) +
+                                                              " final observations");
+  for (size_t k = 0; k < K; ++k)
+    if (r.final_index[k] >= T * N || !r.truncated[r.final_index[k]] || (k > 0 && r.final_index[k] <= r.final_index[k - 1]))
+      return core::make_error(core::errc::invalid_argument, "APPO: a final observation's index is out of order");
+  const auto& layout = r.layout();
+  if (r.final_arrays.size() != layout.arrays.size())
+    return core::make_error(core::errc::invalid_argument, "APPO: final observations lack an array");
+  for (size_t a = 0; a < layout.arrays.size(); ++a)
+    if (r.final_arrays[a].size() != K * layout.arrays[a].bytes())
+      return core::make_error(core::errc::invalid_argument, "APPO: final array '" + layout.arrays[a].name +
+                                                                "' has the wrong size");
+  if (r.final_text.size() != (layout.has_text ? K : 0) ||
+      r.final_candidates.size() != (layout.actions == core::action_kind::text ? K : 0))
+    return core::make_error(core::errc::invalid_argument, "APPO: final observations lack their text");
+  return {};
+}
+
 core::result<update_stats> appo_learner::update(const core::rollout& r, const std::vector<float>& rewards) {
   const auto T = static_cast<int64_t>(r.steps()), N = static_cast<int64_t>(r.num_envs());
-  if (!r.full() || T < 2) return core::make_error(core::errc::invalid_argument, "APPO needs a full rollout of at least 2 steps");
+  if (auto ok = check_rollout(r); !ok) return ok.error();
   if (!rewards.empty() && rewards.size() != static_cast<size_t>(T * N))
     return core::make_error(core::errc::invalid_argument, "APPO: one reward per transition is needed");
   auto& model = *p_->pol.internals().model;
@@ -35,8 +102,10 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
 
   auto all_rewards = torch::tensor(rewards.empty() ? r.reward : rewards).view({T, N});
   auto done = torch::tensor(std::vector<float>(r.done.begin(), r.done.end())).view({T, N});
+  auto truncated = torch::tensor(std::vector<float>(r.truncated.begin(), r.truncated.end())).view({T, N});
   auto actions = torch::tensor(r.action, torch::kInt64).view({T, N});
   auto behaviour = torch::tensor(r.behaviour_logp).view({T, N});
+  auto behaviour_values = torch::tensor(r.behaviour_value).view({T, N});
   auto h0 = r.initial_state.empty() ? torch::zeros({N, H})
                                     : torch::tensor(r.initial_state).view({N, H});
 
@@ -46,42 +115,60 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
     for (int mb = 0; mb < minibatches; ++mb) {
       const int64_t lo = N * mb / minibatches, hi = N * (mb + 1) / minibatches;
       auto envs = torch::arange(lo, hi, torch::kInt64);
-      // Replay the policy over the rollout, carrying the state and resetting it after an end.
+      // Replay the policy over the T + 1 observations, carrying the state and resetting it
+      // after an episode's end; the last observation only gives the bootstrap value.
       auto h = h0.index_select(0, envs);
-      std::vector<torch::Tensor> logits_t, values_t;
-      for (int64_t t = 0; t < T; ++t) {
+      std::vector<torch::Tensor> logits_t, values_t, after_t;
+      for (int64_t t = 0; t <= T; ++t) {
         auto view = detail::view_of(r, static_cast<size_t>(t));
         auto out = model.step(view, torch::zeros({N, H}).index_copy(0, envs, h));
-        auto lg = out.logits.index_select(0, envs);
-        logits_t.push_back(lg);
         values_t.push_back(out.value.index_select(0, envs));
-        h = out.state.index_select(0, envs) * (1 - done[t].index_select(0, envs)).unsqueeze(1);
+        if (t == T) break;
+        logits_t.push_back(out.logits.index_select(0, envs));
+        auto next = out.state.index_select(0, envs);
+        after_t.push_back(next.detach());  // the state a truncated episode's final observation follows
+        h = next * (1 - done[t].index_select(0, envs)).unsqueeze(1);
       }
       // Candidate counts differ between steps of a text game: pad to one width.
       int64_t width = 0;
       for (const auto& l : logits_t) width = std::max(width, l.size(1));
       for (auto& l : logits_t)
         if (l.size(1) < width) l = torch::constant_pad_nd(l, {0, width - l.size(1)}, -1e9);
-      auto logits = torch::stack(logits_t);  // [T, n, A]
-      auto values = torch::stack(values_t);  // [T, n]
+      auto logits = torch::stack(logits_t);   // [T, n, A]
+      auto all_values = torch::stack(values_t);  // [T+1, n]
       auto logp_all = torch::log_softmax(logits, 2);
       auto act = actions.index_select(1, envs);
       auto logp = logp_all.gather(2, act.unsqueeze(2)).squeeze(2);
       auto entropy = -(torch::softmax(logits, 2) * logp_all).sum(2);
 
-      // The last step is the bootstrap: learn from steps 0..T-2.
-      const int64_t L = T - 1;
-      auto beh = behaviour.index_select(1, envs).slice(0, 0, L);
-      auto rew = all_rewards.index_select(1, envs).slice(0, 0, L);
-      auto disc = o.gamma * (1 - done.index_select(1, envs).slice(0, 0, L));
-      auto v = values.slice(0, 0, L);
-      auto targets = vtrace(beh, logp.slice(0, 0, L).detach(), rew, v.detach(), values[L].detach(), disc, o.rho_bar,
-                            o.c_bar);
+      auto v = all_values.slice(0, 0, T);
+      auto next_values = all_values.slice(0, 1, T + 1).detach().clone();
+      // A truncated episode bootstraps from the value of its final observation.
+      auto finals = finals_of(r, lo, hi);
+      if (!finals.index.empty()) {
+        torch::NoGradGuard no_grad;
+        std::vector<int64_t> rows_t, rows_e;
+        for (uint32_t i : finals.index) {
+          rows_t.push_back(static_cast<int64_t>(i) / N);
+          rows_e.push_back(static_cast<int64_t>(i) % N - lo);
+        }
+        auto after = torch::stack(after_t);  // [T, n, H]
+        auto ti = torch::tensor(rows_t, torch::kInt64), ei = torch::tensor(rows_e, torch::kInt64);
+        auto states = after.index({ti, ei});
+        auto fv = model.step(finals.view(), states).value;
+        next_values.index_put_({ti, ei}, fv);
+      }
+      auto sub_done = done.index_select(1, envs), sub_trunc = truncated.index_select(1, envs);
+      auto disc = o.gamma * (1 - (sub_done - sub_trunc));  // only a termination zeroes the future
+      auto traces = 1 - sub_done;
+      auto beh = behaviour.index_select(1, envs);
+      auto rew = all_rewards.index_select(1, envs);
+      auto targets = vtrace(beh, logp.detach(), rew, v.detach(), next_values, disc, traces, o.rho_bar, o.c_bar);
       auto adv = targets.pg_advantages;
       if (o.normalize_advantages && adv.numel() > 1) adv = (adv - adv.mean()) / adv.std().clamp_min(1e-3);
-      auto pl = ppo_policy_loss(logp.slice(0, 0, L), beh, adv, o.clip);
-      auto vl = clipped_value_loss(v, v.detach(), targets.vs, o.value_clip);
-      auto ent = entropy.slice(0, 0, L).mean();
+      auto pl = ppo_policy_loss(logp, beh, adv, o.clip);
+      auto vl = clipped_value_loss(v, behaviour_values.index_select(1, envs), targets.vs, o.value_clip);
+      auto ent = entropy.mean();
       auto loss = pl + o.value_coef * vl - o.entropy_coef * ent;
       p_->opt.zero_grad();
       loss.backward();
@@ -93,7 +180,7 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
       st.entropy += ent.item<float>();
       st.grad_norm += static_cast<float>(gn);
       st.mean_value += v.mean().item<float>();
-      auto ratio = torch::exp(logp.slice(0, 0, L).detach() - beh);
+      auto ratio = torch::exp(logp.detach() - beh);
       st.clip_fraction += ((ratio - 1).abs() > o.clip).to(torch::kFloat32).mean().item<float>();
     }
   }

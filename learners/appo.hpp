@@ -1,9 +1,11 @@
 // learners/appo.hpp: the APPO policy learner (no torch in this header). Each update takes one
-// rollout of T steps from N envs (the last step serves only as the bootstrap value), replays
-// the policy over it with the recurrent state carried through and reset at episode ends,
-// computes V-trace targets with rho-bar/c-bar clipping, and takes Adam steps on the PPO-clipped
-// policy loss, the clipped value loss and an entropy bonus, with gradient-norm clipping.
-// Minibatches split the envs, so every sequence stays whole.
+// rollout of T steps from N envs and learns all T transitions: it replays the policy over the
+// T + 1 observations (the last one gives the bootstrap value) with the recurrent state carried
+// through and reset at episode ends, computes V-trace targets with rho-bar/c-bar clipping (a
+// truncated episode bootstraps from the value of its final observation; only a termination
+// zeroes the future), and takes Adam steps on the PPO-clipped policy loss, the value loss
+// clipped around the behaviour policy's values, and an entropy bonus, with gradient-norm
+// clipping. Minibatches split the envs, so every sequence stays whole.
 //
 //   appo_learner learner(*pol, appo_options{});
 //   auto stats = learner.update(rollout, shaped_rewards);   // shaped_rewards: [T*N] or empty
@@ -41,6 +43,10 @@ struct update_stats {
   int optimizer_steps = 0;
   uint64_t policy_version = 0;
 };
+
+/// Whether a rollout is whole: behaviour values for every transition, and exactly one final
+/// observation (of the layout's sizes) per truncated transition, in order.
+core::status check_rollout(const core::rollout& r);
 
 class appo_learner {
  public:

@@ -23,7 +23,7 @@ step_view view_of(const core::rollout& r, size_t t) {
   step_view v;
   const size_t n = r.num_envs();
   v.batch = static_cast<int64_t>(n);
-  for (const auto& arr : r.arrays) v.arrays.push_back(arr.data() + t * (arr.size() / r.steps()));
+  for (const auto& arr : r.arrays) v.arrays.push_back(arr.data() + t * (arr.size() / r.obs_slots()));
   v.text = r.text.empty() ? nullptr : &r.text[t * n];
   v.candidates = r.candidates.empty() ? nullptr : &r.candidates[t * n];
   return v;
@@ -223,7 +223,7 @@ size_t policy::parameter_count() const {
 }
 
 void policy::act(const core::obs_batch& obs, std::vector<float>& state, std::vector<int32_t>& actions,
-                 std::vector<float>& logp, core::pcg32& rng, bool greedy) {
+                 std::vector<float>& logp, core::pcg32& rng, bool greedy, std::vector<float>* values) {
   torch::NoGradGuard no_grad;
   const auto B = static_cast<int64_t>(obs.size());
   const int64_t H = p_->model->state_size();
@@ -256,6 +256,10 @@ void policy::act(const core::obs_batch& obs, std::vector<float>& state, std::vec
     }
     actions[static_cast<size_t>(b)] = static_cast<int32_t>(pick);
     logp[static_cast<size_t>(b)] = ld[b * A + pick];
+  }
+  if (values) {
+    auto v = out.value.contiguous();
+    values->assign(v.data_ptr<float>(), v.data_ptr<float>() + B);
   }
   auto hs = out.state.contiguous();
   std::copy(hs.data_ptr<float>(), hs.data_ptr<float>() + B * H, state.begin());

@@ -43,9 +43,10 @@ class policy {
   size_t parameter_count() const;
 
   /// Samples (or, greedy, takes the most likely) one action per env; updates `state` (envs x
-  /// state_size) in place and writes each action's log-probability.
+  /// state_size) in place and writes each action's log-probability and, if `values` is given,
+  /// the value of each env's observation (APPO clips its value loss around these).
   void act(const core::obs_batch& obs, std::vector<float>& state, std::vector<int32_t>& actions,
-           std::vector<float>& logp, core::pcg32& rng, bool greedy = false);
+           std::vector<float>& logp, core::pcg32& rng, bool greedy = false, std::vector<float>* values = nullptr);
   /// Zeroes env i's recurrent state (an episode ended).
   void reset_state(std::vector<float>& state, size_t env) const;
 

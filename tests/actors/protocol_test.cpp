@@ -5,6 +5,8 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
+#include <cmath>
+
 namespace lantern::actors {
 namespace {
 
@@ -57,9 +59,10 @@ core::rollout sample_rollout() {
       before.candidates[e] = {"look", "go north"};
       after.caption[e] = "caption \"quoted\"\n" + std::to_string(e);
       after.reward[e] = 1.5f;
-      after.terminated[e] = t == 1;
+      after.terminated[e] = t == 1 && e == 0;
+      after.truncated[e] = t == 1 && e == 1;
     }
-    r.append(before, {1, 0}, {-0.1f, -0.2f}, after);
+    r.append(before, {1, 0}, {-0.1f, -0.2f}, {0.5f, -0.5f}, after, &before);
   }
   r.initial_state = {0.25f, -0.25f};
   r.policy_version = 7;
@@ -80,6 +83,12 @@ TEST_F(Protocol, ARolloutSurvivesTheWireExactly) {
   EXPECT_EQ(back->behaviour_logp, r.behaviour_logp);
   EXPECT_EQ(back->reward, r.reward);
   EXPECT_EQ(back->done, r.done);
+  EXPECT_EQ(back->truncated, r.truncated);
+  EXPECT_EQ(back->behaviour_value, r.behaviour_value);
+  EXPECT_EQ(back->final_index, r.final_index);
+  EXPECT_EQ(back->final_arrays, r.final_arrays);
+  EXPECT_EQ(back->final_text, r.final_text);
+  EXPECT_EQ(back->final_candidates, r.final_candidates);
   EXPECT_EQ(back->initial_state, r.initial_state);
   EXPECT_EQ(back->policy_version, 7u);
   EXPECT_TRUE(back->full());
@@ -92,6 +101,26 @@ TEST_F(Protocol, ARolloutThatDoesNotFitTheLayoutIsRefused) {
   m = to_message(sample_rollout(), 0);
   m.action.pop_back();
   EXPECT_FALSE(from_message(m, layout()));
+}
+
+TEST_F(Protocol, ARolloutWithAnActionNotOfferedOrAHugeDeclaredSizeIsRefusedBeforeAllocating) {
+  auto m = to_message(sample_rollout(), 0);
+  m.action[1] = 2;  // two candidates were offered
+  auto r = from_message(m, layout());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not one of the 2 offered"), std::string::npos) << r.error().message;
+  m = to_message(sample_rollout(), 0);
+  m.action[0] = -1;
+  EXPECT_FALSE(from_message(m, layout()));
+  m = to_message(sample_rollout(), 0);
+  m.reward[0] = std::nanf("");
+  EXPECT_FALSE(from_message(m, layout()));
+  m = to_message(sample_rollout(), 0);
+  m.steps = 1u << 31;  // 2^31 x 2 envs declared: refused by its size, nothing allocated
+  m.num_envs = 1u << 31;
+  r = from_message(m, layout());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("transitions"), std::string::npos) << r.error().message;
 }
 
 TEST_F(Protocol, EveryOtherMessageSurvivesTheWire) {

@@ -35,7 +35,7 @@ TEST(Buffers, BatchSlicesDoNotOverlap) {
 
 TEST(Buffers, RolloutRecordsWhatThePolicySawAndWhatItsActionProduced) {
   obs_layout l = mixed_layout();
-  obs_batch before(l, 2), after(l, 2);
+  obs_batch before(l, 2), after(l, 2), finals(l, 2);
   rollout r(l, 2, 2);
   for (size_t t = 0; t < 2; ++t) {
     for (size_t e = 0; e < 2; ++e) {
@@ -46,8 +46,13 @@ TEST(Buffers, RolloutRecordsWhatThePolicySawAndWhatItsActionProduced) {
       after.reward[e] = static_cast<float>(t + e);
       after.terminated[e] = t == 1 && e == 0;
       after.truncated[e] = t == 1 && e == 1;
+      after.text[e] = "next room " + std::to_string(e);
+      after.array<float>(1, e)[0] = 100.0f + static_cast<float>(e);
+      finals.text[e] = "final room " + std::to_string(e);
+      finals.candidates[e] = {"wait"};
+      finals.array<float>(1, e)[0] = 50.0f + static_cast<float>(e);
     }
-    r.append(before, {1, 0}, {-0.5f, -0.7f}, after);
+    r.append(before, {1, 0}, {-0.5f, -0.7f}, {0.25f, 0.75f}, after, &finals);
   }
   EXPECT_TRUE(r.full());
   EXPECT_EQ(r.text[r.at(1, 0)], "room 10");
@@ -58,11 +63,22 @@ TEST(Buffers, RolloutRecordsWhatThePolicySawAndWhatItsActionProduced) {
   EXPECT_EQ(r.done[r.at(1, 1)], 1);
   EXPECT_EQ(r.truncated[r.at(1, 0)], 0);
   EXPECT_FLOAT_EQ(r.behaviour_logp[r.at(0, 1)], -0.7f);
+  EXPECT_FLOAT_EQ(r.behaviour_value[r.at(1, 1)], 0.75f);
   const float* stats = reinterpret_cast<const float*>(r.arrays[1].data());
   EXPECT_FLOAT_EQ(stats[(1 * 2 + 1) * 4], 11.0f);  // t=1, env=1, element 0
-  EXPECT_THROW(r.append(before, {0, 0}, {}, after), std::logic_error);
+  // Slot T holds the observation after the last step: the bootstrap.
+  EXPECT_EQ(r.obs_slots(), 3u);
+  EXPECT_EQ(r.text[r.at(2, 1)], "next room 1");
+  EXPECT_FLOAT_EQ(stats[(2 * 2 + 0) * 4], 100.0f);
+  // The truncated episode (env 1 at t=1) keeps its final observation; the terminated one does not.
+  ASSERT_EQ(r.final_index, (std::vector<uint32_t>{static_cast<uint32_t>(r.at(1, 1))}));
+  EXPECT_EQ(r.final_text[0], "final room 1");
+  EXPECT_EQ(r.final_candidates[0], (std::vector<std::string>{"wait"}));
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(r.final_arrays[1].data())[0], 51.0f);
+  EXPECT_THROW(r.append(before, {0, 0}, {}, {}, after), std::logic_error);
   r.clear();
   EXPECT_EQ(r.filled(), 0u);
+  EXPECT_TRUE(r.final_index.empty());
 }
 
 }  // namespace

@@ -64,6 +64,19 @@ TEST_F(VectorEnv, FinishedEpisodesResetAtOnceKeepingTheLastOutcome) {
   EXPECT_EQ(v.total_steps(), 40u);
 }
 
+TEST_F(VectorEnv, ATruncatedEpisodeKeepsItsFinalObservationForTheBootstrap) {
+  auto v = make("corridor", 2, 1, {"env.corridor.length=3", "env.corridor.max_steps=5"});
+  v.reset();
+  for (int step = 0; step < 5; ++step) v.step(std::vector<int32_t>{0, 0});  // both bump the wall until cut
+  const auto& obs = v.batch();
+  ASSERT_TRUE(obs.truncated[1]);
+  EXPECT_EQ(obs.text[1], "You stand in a long, dim corridor.") << "the slot holds the next episode";
+  EXPECT_FLOAT_EQ(obs.array<float>(0, 1)[1], 0.0f);
+  const auto& last = v.final_observations();
+  EXPECT_EQ(last.text[1], "You bump into the wall.") << "what the cut episode saw last";
+  EXPECT_FLOAT_EQ(last.array<float>(0, 1)[1], 1.0f) << "5 of 5 steps taken";
+}
+
 TEST_F(VectorEnv, EpisodeSeedsAdvanceSoEveryEpisodeDiffers) {
   auto v = make("textworld", 1, 3, {"env.textworld.max_steps=1"});
   std::string first = v.reset().text[0];

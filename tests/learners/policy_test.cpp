@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 #include "learners/appo.hpp"
@@ -98,7 +99,7 @@ TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
   const size_t T = 8, N = 16;
   core::pcg32 rng(3);
   core::obs_batch now(text_layout(), N), after(text_layout(), N);
-  std::vector<float> state;
+  std::vector<float> state, values;
   std::vector<int32_t> actions;
   std::vector<float> logp;
   auto good_rate = [&] {
@@ -117,13 +118,14 @@ TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
     if (r.initial_state.empty()) r.initial_state.assign(N * pol.state_size(), 0.0f);
     fill_bandit(now, rng);
     for (size_t t = 0; t < T; ++t) {
-      pol.act(now, state, actions, logp, rng);
+      pol.act(now, state, actions, logp, rng, false, &values);
       for (size_t e = 0; e < N; ++e) {
         after.reward[e] = now.candidates[e][static_cast<size_t>(actions[e])] == "take the gold" ? 1.0f : 0.0f;
         after.terminated[e] = 1;  // one-step episodes
         after.caption[e] = "";
       }
-      r.append(now, actions, logp, after);
+      if (t + 1 == T) fill_bandit(after, rng);  // the bootstrap observation
+      r.append(now, actions, logp, values, after);
       std::fill(state.begin(), state.end(), 0.0f);
       fill_bandit(now, rng);
     }
@@ -134,6 +136,144 @@ TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
   const double trained = good_rate();
   EXPECT_GT(trained, 0.9) << "before training: " << before;
   EXPECT_EQ(learner.version(), 60u);
+}
+
+// A corridor of n cells with one command; each step produces `reward(position)`, and an
+// episode ends after n steps (terminated, or truncated by a step limit). A rollout holds
+// `episodes` whole episodes, so the last episode ends on the step that ends the rollout.
+// Cells are named ("cellar", "hall", ...) or, with `same_cells`, all alike.
+struct corridor {
+  size_t n = 4, envs = 8, episodes = 1;
+  bool truncate = false, same_cells = false;
+  std::function<float(size_t)> reward;
+
+  std::string cell(size_t k) const {
+    static const char* names[] = {"cellar", "hall", "stairs", "tower", "roof"};
+    return same_cells ? "a long corridor" : names[k % 5];
+  }
+  void fill(core::obs_batch& b, size_t k) const {
+    for (size_t e = 0; e < b.size(); ++e) {
+      b.text[e] = cell(k);
+      b.candidates[e] = {"walk on"};
+    }
+  }
+  core::rollout play(policy& pol) const {
+    core::obs_batch now(text_layout(), envs), after(text_layout(), envs), finals(text_layout(), envs);
+    const size_t T = n * episodes;
+    core::rollout r(text_layout(), T, envs);
+    std::vector<float> state(envs * pol.state_size(), 0.0f), logp, values;
+    r.initial_state = state;
+    std::vector<int32_t> actions;
+    core::pcg32 rng(11);
+    for (size_t t = 0; t < T; ++t) {
+      const size_t k = t % n;
+      const bool last = k + 1 == n;
+      fill(now, k);
+      pol.act(now, state, actions, logp, rng, false, &values);
+      fill(after, last ? 0 : k + 1);  // at an episode's end the slot holds the next one's start
+      fill(finals, k + 1);            // what a truncated episode saw last
+      for (size_t e = 0; e < envs; ++e) {
+        after.reward[e] = reward(k);
+        after.terminated[e] = last && !truncate;
+        after.truncated[e] = last && truncate;
+        if (last) pol.reset_state(state, e);
+      }
+      r.append(now, actions, logp, values, after, &finals);
+    }
+    return r;
+  }
+  // The values the policy gives along one episode, from its start.
+  std::vector<float> values(policy& pol) const {
+    core::obs_batch now(text_layout(), 1);
+    std::vector<float> state, logp, v, out;
+    std::vector<int32_t> actions;
+    core::pcg32 rng(12);
+    for (size_t k = 0; k < n; ++k) {
+      fill(now, k);
+      pol.act(now, state, actions, logp, rng, false, &v);
+      out.push_back(v[0]);
+    }
+    return out;
+  }
+};
+
+TEST(Appo, LearnsARewardThatComesOnlyOnTheLastStepOfARollout) {
+  // The win comes on the step that ends the rollout. When the last transition served only as
+  // the bootstrap, this reward was never learned: the values drifted together, unanchored.
+  configure_runtime(1);
+  auto made = policy::make(text_layout(), {});
+  auto& pol = *made.value();
+  appo_options o;
+  o.lr = 3e-3;
+  o.gamma = 0.5;
+  appo_learner learner(pol, o);
+  corridor c;
+  c.reward = [&](size_t k) { return k + 1 == c.n ? 1.0f : 0.0f; };
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(learner.update(c.play(pol)));
+  auto v = c.values(pol);
+  EXPECT_NEAR(v[3], 1.0f, 0.15f) << "the winning step's value";
+  EXPECT_NEAR(v[2], 0.5f, 0.15f);
+  EXPECT_NEAR(v[0], 0.125f, 0.1f) << "and the start's, discounted";
+}
+
+TEST(Appo, ATruncatedEpisodeBootstrapsFromTheValueOfItsFinalObservation) {
+  // Reward 1 on every step of a corridor that never ends but is cut after 4 steps, twice per
+  // rollout: the true value of every cell is 1 / (1 - gamma) = 10. Read as a termination, the
+  // cut teaches the returns of a 4-step game instead (3.4 at the start, 1 before the cut).
+  configure_runtime(1);
+  auto made = policy::make(text_layout(), {});
+  auto& pol = *made.value();
+  appo_options o;
+  o.lr = 3e-3;
+  o.gamma = 0.9;
+  o.value_clip = 100;
+  appo_learner learner(pol, o);
+  corridor c;
+  c.truncate = true;
+  c.same_cells = true;
+  c.episodes = 2;
+  c.reward = [](size_t) { return 1.0f; };
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(learner.update(c.play(pol)));
+  auto v = c.values(pol);
+  EXPECT_GT(v[3], 7.0f) << "the last step before the cut";
+  EXPECT_GT(v[0], 7.0f) << "the start";
+}
+
+TEST(Appo, TheValueLossIsClippedAroundTheBehaviourPolicysValues) {
+  // Two learners, one clipping at 0.2 and one not at all, on one rollout whose behaviour values
+  // are 5 above the current values. Clipping against the current values (the old behaviour)
+  // never bites, so both losses were equal.
+  configure_runtime(1);
+  auto a = policy::make(text_layout(), {}), b = policy::make(text_layout(), {});
+  appo_options clipped, unclipped;
+  clipped.value_clip = 0.2;
+  unclipped.value_clip = 1e9;
+  appo_learner la(*a.value(), clipped), lb(*b.value(), unclipped);
+  corridor c;
+  c.reward = [](size_t) { return 0.0f; };
+  auto r = c.play(*a.value());
+  for (auto& v : r.behaviour_value) v += 5.0f;
+  auto sa = la.update(r), sb = lb.update(r);
+  ASSERT_TRUE(sa && sb);
+  EXPECT_GT(sa.value().value_loss, sb.value().value_loss + 1.0f)
+      << "clipped " << sa.value().value_loss << ", unclipped " << sb.value().value_loss;
+  EXPECT_FALSE(a.value()->weights() == b.value()->weights());
+}
+
+TEST(Appo, ARolloutWhoseFinalObservationsDoNotMatchItsTruncationsIsRefused) {
+  auto made = policy::make(text_layout(), {});
+  appo_learner learner(*made.value(), {});
+  corridor c;
+  c.truncate = true;
+  c.reward = [](size_t) { return 0.0f; };
+  auto r = c.play(*made.value());
+  r.final_text.pop_back();
+  EXPECT_FALSE(learner.update(r));
+  r = c.play(*made.value());
+  r.final_index.clear();
+  auto st = learner.update(r);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("final observations"), std::string::npos) << st.error().message;
 }
 
 TEST(Appo, UpdatesANetHackPolicyOnARollout) {
@@ -153,7 +293,7 @@ TEST(Appo, UpdatesANetHackPolicyOnARollout) {
     pol.act(b, state, actions, logp, rng);
     after.reward.assign(4, 1.0f);
     after.terminated.assign(4, t == 2);
-    r.append(b, actions, logp, after);
+    r.append(b, actions, logp, {}, after);
   }
   const std::string before = pol.weights();
   auto st = learner.update(r);
@@ -179,7 +319,8 @@ TEST(Appo, ACheckpointRestoresPolicyAndOptimiserExactly) {
       fill_bandit(b, local);
       p.act(b, state, actions, logp, local);
       after.reward.assign(2, 0.5f);
-      r.append(b, actions, logp, after);
+      fill_bandit(after, local);
+      r.append(b, actions, logp, {}, after);
     }
     return r;
   };

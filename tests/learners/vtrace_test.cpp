@@ -16,8 +16,9 @@ void expect_near(const torch::Tensor& t, std::vector<float> want) {
 }
 
 TEST(VTrace, OnPolicyIsTheDiscountedReturnBootstrappedFromTheLastValue) {
-  auto zeros = col({0, 0, 0});
-  auto v = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), torch::tensor({2.0f}), col({0.9, 0.9, 0.9}));
+  auto zeros = col({0, 0, 0}), ones = col({1, 1, 1});
+  // next values: V(x_1), V(x_2), and the bootstrap V(x_3) = 2
+  auto v = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), col({1.0, 1.5, 2.0}), col({0.9, 0.9, 0.9}), ones);
   // vs_2 = 3 + .9*2; vs_1 = 2 + .9*vs_2; vs_0 = 1 + .9*vs_1
   expect_near(v.vs, {6.688f, 6.32f, 4.8f});
   // A_t = r_t + .9 vs_{t+1} - V_t
@@ -26,14 +27,31 @@ TEST(VTrace, OnPolicyIsTheDiscountedReturnBootstrappedFromTheLastValue) {
 
 TEST(VTrace, AnEpisodeEndInsideTheRolloutCutsTheReturn) {
   auto zeros = col({0, 0, 0});
-  auto v = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), torch::tensor({2.0f}), col({0.9, 0.0, 0.9}));
+  // terminated at t = 1: no discount and no trace past it
+  auto v = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), col({1.0, 1.5, 2.0}), col({0.9, 0.0, 0.9}),
+                  col({1, 0, 1}));
   expect_near(v.vs, {2.8f, 2.0f, 4.8f});
   expect_near(v.pg_advantages, {2.3f, 1.0f, 3.3f});
 }
 
+TEST(VTrace, ATruncatedEpisodeBootstrapsFromItsFinalObservationNotTheNextEpisode) {
+  auto zeros = col({0, 0, 0});
+  // Truncated at t = 1: the discount stays, the next value is V(final observation) = 10, and
+  // the next episode's start (V(x_2) = 1.5, its reward 3) does not flow back.
+  auto v = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), col({1.0, 10.0, 2.0}), col({0.9, 0.9, 0.9}),
+                  col({1, 0, 1}));
+  // vs_2 = 3 + .9*2 = 4.8; vs_1 = 2 + .9*10 = 11; vs_0 = 1 + .9*11 = 10.9
+  expect_near(v.vs, {10.9f, 11.0f, 4.8f});
+  expect_near(v.pg_advantages, {10.4f, 10.0f, 3.3f});
+  // Read as a termination (the old behaviour), the same step would learn vs_1 = 2.
+  auto as_end = vtrace(zeros, zeros, col({1, 2, 3}), col({0.5, 1.0, 1.5}), col({1.0, 10.0, 2.0}),
+                       col({0.9, 0.0, 0.9}), col({1, 0, 1}));
+  EXPECT_NEAR(as_end.vs[1][0].item<float>(), 2.0f, 1e-4);
+}
+
 TEST(VTrace, ImportanceRatiosBelowOneWeightTheCorrections) {
   auto behaviour = col({std::log(0.5f), std::log(0.5f)}), target = col({std::log(0.25f), std::log(0.25f)});
-  auto v = vtrace(behaviour, target, col({1, 1}), col({0, 0}), torch::tensor({0.0f}), col({1, 1}));
+  auto v = vtrace(behaviour, target, col({1, 1}), col({0, 0}), col({0, 0}), col({1, 1}), col({1, 1}));
   // rho = c = 0.5: vs_1 = .5; vs_0 = .5 + .5 * .5
   expect_near(v.vs, {0.75f, 0.5f});
   expect_near(v.pg_advantages, {0.75f, 0.5f});
@@ -41,10 +59,10 @@ TEST(VTrace, ImportanceRatiosBelowOneWeightTheCorrections) {
 
 TEST(VTrace, RhoBarClipsLargeRatios) {
   auto behaviour = col({std::log(0.5f), std::log(0.5f)}), target = col({0.0f, 0.0f});  // ratio 2
-  auto v = vtrace(behaviour, target, col({1, 1}), col({0, 0}), torch::tensor({0.0f}), col({1, 1}), 0.3, 1.0);
+  auto v = vtrace(behaviour, target, col({1, 1}), col({0, 0}), col({0, 0}), col({1, 1}), col({1, 1}), 0.3, 1.0);
   expect_near(v.vs, {0.6f, 0.3f});
   expect_near(v.pg_advantages, {0.39f, 0.3f});
-  auto unclipped = vtrace(behaviour, target, col({1, 1}), col({0, 0}), torch::tensor({0.0f}), col({1, 1}), 1.0, 1.0);
+  auto unclipped = vtrace(behaviour, target, col({1, 1}), col({0, 0}), col({0, 0}), col({1, 1}), col({1, 1}), 1.0, 1.0);
   expect_near(unclipped.vs, {2.0f, 1.0f});  // rho clipped at 1: on-policy returns
 }
 
