@@ -16,6 +16,7 @@
 #include "actors/harden.hpp"
 #include "annotators/backend.hpp"
 #include "annotators/client.hpp"
+#include "annotators/ledger.hpp"
 #include "annotators/service.hpp"
 #include "envs/vector_env.hpp"
 #include "learners/appo.hpp"
@@ -53,12 +54,14 @@ struct learner_state {
   std::unique_ptr<learners::reward_model> rewards;  // the latest snapshot, for intrinsic rewards
   learners::shaping shape;
   std::map<uint64_t, learners::caption_counter> counts;
-  std::unordered_set<std::string> sent;
-  size_t max_pending = 100000;
+  // Captions already forwarded to the reward learner (which owns the ledger of what was asked):
+  // a cheap filter, cleared when it reaches max_forwarded, so a caption is sent about once.
+  std::unordered_set<std::string> forwarded;
+  size_t max_forwarded = 100000;
   std::map<uint64_t, caf::actor> runners;
   caf::actor reward_learner;
   int weights_every = 1;
-  uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, dropped_captions = 0, reward_version = 0;
+  uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, reward_version = 0;
   std::deque<float> recent_returns;
   std::deque<uint8_t> recent_success;
   double lag_sum = 0, policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
@@ -77,7 +80,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
   s.rewards = std::move(rm.value());
   s.shape = learners::shaping_from(cfg);
   s.weights_every = static_cast<int>(cfg.integer("train.weights_every"));
-  s.max_pending = static_cast<size_t>(cfg.integer("train.max_pending"));
+  s.max_forwarded = static_cast<size_t>(cfg.integer("train.max_pending"));
   if (resume.parts.count("policy")) {
     if (auto ok = s.pol->load_weights(resume.parts["policy"]); !ok) throw std::runtime_error(ok.error().message);
     std::istringstream in(resume.parts["appo"]);
@@ -144,14 +147,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
             isum += intrinsic[i];
             inz += intrinsic[i] != 0.0f;
             if (r->done[i]) counts.reset(e);
-            if (!caption.empty() && !st.sent.count(caption)) {
-              if (st.sent.size() < st.max_pending) {
-                st.sent.insert(caption);  // sent once: a pending set, not a re-send every batch
-                fresh.push_back(caption);
-              } else {
-                ++st.dropped_captions;
-              }
-            }
+            if (!caption.empty() && st.forwarded.insert(caption).second) fresh.push_back(caption);
           }
         }
         // Policy lag: updates applied since the weights that acted.
@@ -172,6 +168,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         st.lag_sum += static_cast<double>(lag);
         st.intrinsic_mean = (1 - k) * st.intrinsic_mean + k * isum / static_cast<double>(T * N);
         st.intrinsic_nonzero = (1 - k) * st.intrinsic_nonzero + k * inz / static_cast<double>(T * N);
+        if (st.forwarded.size() >= st.max_forwarded) st.forwarded.clear();
         if (!fresh.empty() && st.reward_learner) self->send(st.reward_learner, caption_batch{std::move(fresh)});
         if (st.updates % static_cast<uint64_t>(st.weights_every) == 0) {
           policy_weights w{st.appo->version(), st.pol->weights()};
@@ -188,13 +185,12 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         return stats_msg{"policy_learner",
                          {"env_steps", "updates", "episodes", "policy_version", "reward_version", "mean_return",
                           "success_rate", "policy_lag", "policy_loss", "value_loss", "entropy", "intrinsic_mean",
-                          "intrinsic_nonzero", "finite", "captions_sent", "captions_dropped", "runners"},
+                          "intrinsic_nonzero", "finite", "runners"},
                          {static_cast<double>(st.env_steps), static_cast<double>(st.updates),
                           static_cast<double>(st.episodes), static_cast<double>(st.appo->version()),
                           static_cast<double>(st.reward_version), ret / n, succ / n,
                           st.updates ? st.lag_sum / static_cast<double>(st.updates) : 0.0, st.policy_loss,
                           st.value_loss, st.entropy, st.intrinsic_mean, st.intrinsic_nonzero, st.finite ? 1.0 : 0.0,
-                          static_cast<double>(st.sent.size()), static_cast<double>(st.dropped_captions),
                           static_cast<double>(st.runners.size())}};
       },
       [=](save_atom) {
@@ -213,18 +209,33 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
 struct reward_state {
   std::unique_ptr<learners::reward_model> model;
   std::unique_ptr<annotators::annotator_client> client;
-  std::map<uint64_t, std::vector<annotators::item>> submitted;
-  std::vector<std::vector<annotators::item>> waiting;  // captions for an annotator not known yet
+  annotators::label_ledger ledger;
+  struct request {
+    std::vector<annotators::item> items;
+    clock_type::time_point give_up_at;  // no answer by then: the service lost it
+  };
+  std::map<uint64_t, request> submitted;
   std::vector<std::string> seen;  // for ranking pairs
   core::pcg32 rng;
   caf::actor learner;
   annotators::kind kind = annotators::kind::classification;
   std::string domain, goal, endpoint;
-  uint64_t requested = 0, received = 0, unlabelled = 0, polls = 0;
+  std::chrono::milliseconds deadline{20000};
+  uint64_t polls = 0;
   int steps_per_batch = 8;
-  bool dirty = false;
+  bool dirty = false, needs_annotator = false;
   double loss = 0, accuracy = 0;
 };
+
+annotators::ledger_options ledger_options_from(const core::config& cfg) {
+  annotators::ledger_options o;
+  o.max_pending = static_cast<size_t>(cfg.integer("train.max_pending"));
+  o.max_in_flight = static_cast<size_t>(cfg.integer("train.labels_in_flight"));
+  o.max_attempts = static_cast<int>(cfg.integer("train.label_attempts"));
+  o.first_backoff = std::chrono::milliseconds(cfg.integer("train.label_backoff_ms"));
+  o.max_backoff = std::chrono::milliseconds(cfg.integer("train.label_backoff_max_ms"));
+  return o;
+}
 
 caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const context* ctx, caf::actor learner,
                              training_state resume) {
@@ -238,12 +249,18 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
   s.goal = cfg.string("train.goal");
   s.kind = cfg.string("reward.model") == "ranking" ? annotators::kind::ranking : annotators::kind::classification;
   s.steps_per_batch = static_cast<int>(cfg.integer("train.reward_steps_per_batch"));
+  s.deadline = std::chrono::milliseconds(cfg.integer("train.label_deadline_ms"));
+  s.ledger = annotators::label_ledger(ledger_options_from(cfg));
   s.rng.seed_with(static_cast<uint64_t>(cfg.integer("train.seed")) ^ 0x726577);
+  const std::string model = cfg.string("reward.model");
+  s.needs_annotator = s.model && (model == "retrieval" || model == "classification" || model == "ranking");
   if (s.model && resume.parts.count("reward_model")) {
     std::istringstream in(resume.parts["reward_model"]);
     if (auto ok = s.model->load(in); !ok) throw std::runtime_error(ok.error().message);
     s.dirty = true;
   }
+  if (resume.parts.count("label_ledger"))
+    if (auto ok = s.ledger.load(resume.parts["label_ledger"]); !ok) throw std::runtime_error(ok.error().message);
   if (!ctx->annotator_endpoint.empty()) {
     s.endpoint = ctx->annotator_endpoint;
     s.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, ctx->annotator_endpoint);
@@ -256,65 +273,68 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
         spdlog::info("reward learner: annotator service at {}", where.endpoint);
         st.endpoint = where.endpoint;
         st.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, where.endpoint);
-        // Requests sent to the old endpoint go again to the new one (the service dedupes by key).
-        auto old = std::move(st.submitted);
+        // What was asked of the old endpoint is asked again of the new one (the service dedupes).
         st.submitted.clear();
-        for (auto& [id, items] : old) st.waiting.push_back(std::move(items));
-        for (auto& items : st.waiting) {
-          const uint64_t id = st.client->submit(items, std::chrono::seconds(120));
-          st.submitted[id] = std::move(items);
-        }
-        st.waiting.clear();
+        st.ledger.requeue_in_flight(clock_type::now());
       },
       [=](const caption_batch& b) {
         auto& st = self->state;
-        if (!st.model || (!st.client && !ctx->remote_annotator)) return;
-        std::vector<annotators::item> items;
+        if (!st.needs_annotator) return;
+        const auto now = clock_type::now();
         for (const auto& c : b.captions) {
           if (st.kind == annotators::kind::ranking) {
             if (!st.seen.empty()) {  // pair each new caption with an earlier, different one
               const std::string& other = st.seen[st.rng.below(static_cast<uint32_t>(st.seen.size()))];
-              if (other != c) items.push_back({st.kind, st.domain, st.goal, c, other});
+              if (other != c) st.ledger.add({st.kind, st.domain, st.goal, c, other}, now);
             }
             if (st.seen.size() < 100000) st.seen.push_back(c);
           } else {
-            items.push_back({st.kind, st.domain, st.goal, c, ""});
+            st.ledger.add({st.kind, st.domain, st.goal, c, ""}, now);
           }
-        }
-        for (size_t i = 0; i < items.size(); i += 256) {
-          std::vector<annotators::item> chunk(items.begin() + static_cast<long>(i),
-                                              items.begin() + static_cast<long>(std::min(items.size(), i + 256)));
-          st.requested += chunk.size();
-          if (!st.client) {  // the annotator node has not registered yet: kept until it does
-            st.waiting.push_back(std::move(chunk));
-            continue;
-          }
-          uint64_t id = st.client->submit(chunk, std::chrono::seconds(120));
-          st.submitted[id] = std::move(chunk);
         }
       },
       [=](poll_atom) {
         auto& st = self->state;
         learners::configure_thread();
         ++st.polls;
+        const auto now = clock_type::now();
         if (st.client) {
           std::vector<learners::labelled_caption> labels;
           std::vector<learners::labelled_pair> pairs;
           for (auto& done : st.client->poll(std::chrono::milliseconds(0))) {
             auto it = st.submitted.find(done.id);
             if (it == st.submitted.end()) continue;
-            for (size_t i = 0; i < done.answers.size() && i < it->second.size(); ++i) {
-              const auto& a = done.answers[i];
-              const auto& item = it->second[i];
-              if (a.result != annotators::outcome::labelled) {
-                ++st.unlabelled;
+            const auto& items = it->second.items;
+            for (size_t i = 0; i < items.size(); ++i) {
+              if (i >= done.answers.size()) {
+                st.ledger.lost(items[i], now);
                 continue;
               }
-              ++st.received;
-              if (item.k == annotators::kind::ranking) pairs.push_back({item.caption, item.caption2, a.lab.value});
-              else labels.push_back({item.caption, a.lab.value});
+              const auto& a = done.answers[i];
+              st.ledger.answered(items[i], a, now);
+              if (a.result != annotators::outcome::labelled) continue;
+              if (items[i].k == annotators::kind::ranking) pairs.push_back({items[i].caption, items[i].caption2, a.lab.value});
+              else labels.push_back({items[i].caption, a.lab.value});
             }
             st.submitted.erase(it);
+          }
+          // A request the service never answered (it was down, or restarted and lost it) is
+          // forgotten, and its captions are asked again after their backoff.
+          for (auto it = st.submitted.begin(); it != st.submitted.end();) {
+            if (now < it->second.give_up_at) {
+              ++it;
+              continue;
+            }
+            st.client->cancel(it->first);
+            for (const auto& item : it->second.items) st.ledger.lost(item, now);
+            it = st.submitted.erase(it);
+          }
+          for (;;) {
+            auto due = st.ledger.take_due(now, 256);
+            if (due.empty()) break;
+            const uint64_t id = st.client->submit(due, st.deadline);
+            // The service answers by the deadline; a margin for the reply to travel.
+            st.submitted[id] = {std::move(due), now + st.deadline + std::chrono::seconds(5)};
           }
           if (st.model && (!labels.empty() || !pairs.empty())) {
             st.model->add_labels(labels);
@@ -342,21 +362,22 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
       },
       [=](stats_atom) {
         auto& st = self->state;
-        uint64_t pending = 0;
-        for (const auto& [id, items] : st.submitted) pending += items.size();
-        for (const auto& items : st.waiting) pending += items.size();
+        const auto& l = st.ledger;
         return stats_msg{"reward_learner",
-                         {"labels_requested", "labels_received", "labels_pending", "labels_unlabelled", "reward_loss",
+                         {"labels_requested", "labels_received", "labels_pending", "labels_given_up",
+                          "labels_dropped", "labels_retries", "labels_in_flight", "annotator_known", "reward_loss",
                           "reward_accuracy", "dataset"},
-                         {static_cast<double>(st.requested), static_cast<double>(st.received),
-                          static_cast<double>(pending), static_cast<double>(st.unlabelled), st.loss, st.accuracy,
+                         {static_cast<double>(l.requested()), static_cast<double>(l.received()),
+                          static_cast<double>(l.pending()), static_cast<double>(l.given_up()),
+                          static_cast<double>(l.dropped()), static_cast<double>(l.retries()),
+                          static_cast<double>(l.in_flight()), st.client ? 1.0 : 0.0, st.loss, st.accuracy,
                           st.model ? static_cast<double>(st.model->dataset_size()) : 0.0}};
       },
       [=](save_atom) {
         auto& st = self->state;
         std::ostringstream out;
         if (st.model) st.model->save(out);
-        return std::vector<std::string>{"reward_model", out.str()};
+        return std::vector<std::string>{"reward_model", out.str(), "label_ledger", st.ledger.save()};
       },
   };
 }
@@ -372,7 +393,17 @@ void add_training_options(core::schema& s) {
   s.integer("train.steps", 200000, "env steps to train for", 1);
   s.integer("train.seed", 1, "seed of the run (envs, action sampling, pairs)", 0);
   s.integer("train.weights_every", 1, "broadcast policy weights every K updates", 1, 100000);
-  s.integer("train.max_pending", 100000, "captions sent for labelling at most (a bounded pending set)", 1);
+  s.integer("train.max_pending", 100000, "captions waiting for a label at most; beyond it new ones are dropped and "
+            "counted", 1);
+  s.integer("train.labels_in_flight", 4096, "captions asked of the annotator and not yet answered, at most", 1);
+  s.integer("train.label_deadline_ms", 20000, "how long the annotator may take to answer a request (then the "
+            "captions without a label are asked again)", 100);
+  s.integer("train.label_attempts", 8, "asks of a caption before it is given up (counted)", 1, 1000);
+  s.integer("train.label_backoff_ms", 1000, "wait before a caption without a label is asked again; doubles with "
+            "each ask", 1);
+  s.integer("train.label_backoff_max_ms", 30000, "the longest wait between two asks of a caption", 1);
+  s.real("train.label_drain_seconds", 5.0, "at the end of a run, how long to wait for labels still pending (they "
+         "are saved with the run either way)", 0.0);
   s.integer("train.reward_steps_per_batch", 16, "reward model steps for each new batch of labels", 0, 10000);
   s.string("train.domain", "textworld", "annotator domain of the captions (nethack, textworld)");
   s.string("train.goal", "quest", "annotator goal (see docs/annotators.md)");
@@ -412,7 +443,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   std::unique_ptr<annotators::annotator_service> service;
   const std::string model = cfg.string("reward.model");
   ctx.remote_annotator = hooks.remote_annotator;
-  if ((model == "retrieval" || model == "classification" || model == "ranking") && !hooks.remote_annotator) {
+  const std::string& connect = cfg.string("annotator.connect");
+  if ((model == "retrieval" || model == "classification" || model == "ranking") && !hooks.remote_annotator &&
+      !connect.empty()) {
+    ctx.annotator_endpoint = connect;  // a service of its own (`lantern annotator serve`)
+  } else if ((model == "retrieval" || model == "classification" || model == "ranking") && !hooks.remote_annotator) {
     auto svc = annotators::annotator_service::start(cfg, "inproc://lantern-train-annotator", zctx, metrics);
     if (!svc) return svc.error();
     service = std::move(svc.value());
@@ -476,6 +511,9 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.labels_requested = static_cast<uint64_t>(value_of(m, "labels_requested"));
                 p.labels_received = static_cast<uint64_t>(value_of(m, "labels_received"));
                 p.labels_pending = static_cast<uint64_t>(value_of(m, "labels_pending"));
+                p.labels_given_up = static_cast<uint64_t>(value_of(m, "labels_given_up"));
+                p.labels_dropped = static_cast<uint64_t>(value_of(m, "labels_dropped"));
+                p.labels_retries = static_cast<uint64_t>(value_of(m, "labels_retries"));
                 p.reward_loss = value_of(m, "reward_loss");
                 p.reward_accuracy = value_of(m, "reward_accuracy");
                 p.reward_dataset = static_cast<uint64_t>(value_of(m, "dataset"));
@@ -521,6 +559,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       if (p.env_steps >= target) break;
     }
     if (sup) self->send(sup, halt_atom::value);
+    // Labels still pending get a short while to arrive (they are saved with the run anyway).
+    const auto drain_until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                     std::chrono::duration<double>(cfg.real("train.label_drain_seconds")));
+    for (collect(); p.labels_pending > 0 && clock_type::now() < drain_until && !(stop && stop()); collect())
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (hooks.stopping) hooks.stopping(sys);
     collect();
     out = save();

@@ -30,7 +30,11 @@ namespace lantern::actors {
 struct progress {
   double seconds = 0;
   uint64_t env_steps = 0, episodes = 0, updates = 0, policy_version = 0, reward_version = 0;
+  /// Captions asked of the annotator: requested = received + given up + pending at any time.
   uint64_t labels_requested = 0, labels_received = 0, labels_pending = 0, runner_restarts = 0;
+  uint64_t labels_given_up = 0;  ///< asked train.label_attempts times without a label
+  uint64_t labels_dropped = 0;   ///< refused: train.max_pending captions were waiting
+  uint64_t labels_retries = 0;   ///< asks after a caption's first
   double steps_per_second = 0, mean_return = 0, success_rate = 0, policy_lag = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double reward_loss = 0, reward_accuracy = 0;

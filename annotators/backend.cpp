@@ -20,12 +20,15 @@ class replay_backend final : public backend {
   replay_backend(std::unique_ptr<label_store> s, const std::map<std::string, prompt_set>& prompts)
       : store_(std::move(s)), prompts_(prompts) {}
   std::string name() const override { return "replay"; }
+  std::string source() const override { return "replay:" + store_->path(); }
   size_t preferred_batch() const override { return 1024; }
   std::vector<answer> label(const std::vector<item>& items) override {
     std::vector<answer> out(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
       auto p = prompts_.find(items[i].domain);
-      auto hit = p == prompts_.end() ? std::nullopt : store_->find(items[i].key(p->second.version()));
+      // Any source of the recorded store will do: replay is asked for exactly that.
+      auto hit = p == prompts_.end() ? std::nullopt
+                                     : store_->find_from(items[i], p->second.version(), [](const std::string&) { return true; });
       if (!hit) {
         out[i].result = outcome::unlabelled;
         out[i].error = "no recorded label in " + store_->path();
@@ -59,12 +62,18 @@ std::string rules_file(const core::config& cfg) {
 void add_annotator_options(core::schema& s) {
   s.string("annotator.backend", "rules", "where labels come from: rules (embedded heuristic), openai (an "
            "OpenAI-compatible server) or replay (labels recorded earlier)", {"rules", "openai", "replay"});
+  s.string("annotator.connect", "", "lantern train: the ZeroMQ endpoint of a running annotator service (`lantern "
+           "annotator serve`) to ask, instead of one in the training process (empty)");
   s.string("annotator.store", "", "the SQLite label store (empty: $HOME/.local/state/lantern/labels.sqlite)");
   s.string("annotator.prompts_dir", "", "directory of prompt files, one *.toml per domain (empty: Lantern's own, "
            "annotators/prompts)");
   s.string("annotator.rules_file", "", "rules of the rules backend (empty: Lantern's own, annotators/rules/rules.toml)");
   s.string("annotator.replay_store", "", "replay backend: the label store to answer from");
   s.integer("annotator.queue_limit", 10000, "captions waiting for the backend; beyond it new ones are refused (busy)", 1);
+  s.string("annotator.reuse_labels_from", "", "also answer from labels other sources made, a comma-separated list: "
+           "'rules', 'openai' (any model), 'openai:MODEL', or '*' (empty: only labels the configured backend made)");
+  s.integer("annotator.max_queue_age_ms", 30000, "a caption waiting longer than this goes to the backend before newer "
+            "ones (the queue is otherwise newest first)", 1);
   s.real("annotator.raw_reply_sample", 0.05, "share of LLM replies kept verbatim in the store (unparsable ones always)",
          0.0, 1.0);
   s.integer("annotator.deadline_ms", 30000, "how long `lantern annotate` waits for its labels", 1);

@@ -24,6 +24,10 @@ class backend {
   virtual ~backend() = default;
   /// The name that goes into provenance ("openai", "rules (heuristic)", "replay").
   virtual std::string name() const = 0;
+  /// Who its labels answer for in the store's keys: "rules:<rules version>", "openai:<model>",
+  /// "replay:<store path>" (see source_of). Labels of another source are used only when
+  /// annotator.reuse_labels_from lists it.
+  virtual std::string source() const = 0;
   /// Labels items; returns exactly one answer per item, in order. Never throws: failures are
   /// answers with outcome::error (or unlabelled).
   virtual std::vector<answer> label(const std::vector<item>& items) = 0;

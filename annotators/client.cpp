@@ -1,5 +1,7 @@
 #include "annotators/client.hpp"
 
+#include <algorithm>
+
 #include "annotators/wire.hpp"
 
 namespace lantern::annotators {
@@ -52,9 +54,11 @@ std::vector<annotator_client::completed> annotator_client::poll(std::chrono::mil
   }
   const auto now = clock_type::now();
   for (auto& [id, s] : outstanding_) {
-    if (now - s.last_sent >= resend_after_) {
+    if (now - s.last_sent >= resend_after_ * (1 << std::min(s.resends, 4))) {
       send_bytes(s.bytes);
       s.last_sent = now;
+      ++s.resends;
+      ++resends_;
     }
   }
   return out;

@@ -1,7 +1,9 @@
 // annotators/client.hpp: the asynchronous client of the annotator service, for the reward
 // learner (and `lantern annotate`). submit() returns at once; poll() hands back the replies
-// that have arrived. A request not answered within `resend_after` is sent again (requests are
-// idempotent by caption), so a service that was restarted answers what was outstanding.
+// that have arrived. A request not answered within `resend_after` is sent again, with the wait
+// doubling up to 16x (requests are idempotent by caption, and the service answers a request it
+// received twice once), so a service that was restarted answers what was outstanding without a
+// storm of copies. Only unanswered requests are resent; cancel() forgets one for good.
 // Not thread-safe: one client per thread.
 //
 //   annotator_client c(ctx, "tcp://127.0.0.1:7710");
@@ -41,7 +43,11 @@ class annotator_client {
   /// The service's metrics as JSON text.
   core::result<std::string> stats(std::chrono::milliseconds timeout);
 
+  /// Forgets a request: it is not resent, and a late answer to it is dropped.
+  void cancel(uint64_t id) { outstanding_.erase(id); }
   size_t outstanding() const { return outstanding_.size(); }
+  /// Requests sent again so far (a service that restarted, or a slow one).
+  uint64_t resends() const { return resends_; }
   const std::string& endpoint() const { return endpoint_; }
   /// Error replies (malformed requests) seen so far.
   const std::vector<std::string>& errors() const { return errors_; }
@@ -50,6 +56,7 @@ class annotator_client {
   struct sent {
     std::string bytes;
     std::chrono::steady_clock::time_point last_sent;
+    int resends = 0;
   };
   void send_bytes(const std::string& bytes);
   zmq::socket_t socket_;
@@ -58,6 +65,7 @@ class annotator_client {
   uint64_t next_id_ = 1;
   std::map<uint64_t, sent> outstanding_;
   std::vector<std::string> errors_;
+  uint64_t resends_ = 0;
 };
 
 }  // namespace lantern::annotators

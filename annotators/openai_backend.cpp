@@ -67,6 +67,7 @@ class openai_backend final : public backend {
   }
 
   std::string name() const override { return "openai"; }
+  std::string source() const override { return source_of(name(), o_.model); }
   size_t preferred_batch() const override {
     return static_cast<size_t>(o_.endpoint == "completions" ? o_.batch_size : o_.concurrency * 2);
   }

@@ -25,6 +25,7 @@ class rules_backend final : public backend {
   std::string version;
 
   std::string name() const override { return "rules (heuristic)"; }
+  std::string source() const override { return source_of(name(), version); }
   size_t preferred_batch() const override { return 256; }
 
   double score(const std::vector<rule>& rs, const std::string& caption) const {

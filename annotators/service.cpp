@@ -25,9 +25,15 @@ annotator_service::annotator_service(zmq::context_t& ctx, core::metrics_registry
       requests_total_(m.add_counter("annotator_requests_total", "annotate requests received")),
       items_total_(m.add_counter("annotator_items_total", "items asked for")),
       store_hits_(m.add_counter("annotator_store_hits_total", "items answered from the label store")),
+      reused_(m.add_counter("annotator_reused_labels_total",
+                            "items answered with another source's label (annotator.reuse_labels_from)")),
       busy_(m.add_counter("annotator_busy_rejections_total", "items refused because the queue was full")),
       expired_(m.add_counter("annotator_deadline_expired_total", "items answered unlabelled at their deadline")),
       malformed_(m.add_counter("annotator_malformed_requests_total", "requests that could not be read")),
+      duplicates_(m.add_counter("annotator_duplicate_requests_total", "requests received again while open (answered once)")),
+      backend_failures_(m.add_counter("annotator_backend_failures_total", "backend calls that threw (their items answered with errors)")),
+      aged_(m.add_counter("annotator_aged_items_total", "items sent to the backend before newer ones because they waited "
+                                                      "longer than annotator.max_queue_age_ms")),
       queue_depth_(m.add_gauge("annotator_queue_depth", "items waiting for the backend")) {}
 
 annotator_service::~annotator_service() { stop(); }
@@ -47,6 +53,9 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
   if (!b) return b.error();
   s->backend_ = std::move(b.value());
   s->queue_limit_ = static_cast<size_t>(cfg.integer("annotator.queue_limit"));
+  s->max_queue_age_ = std::chrono::milliseconds(cfg.integer("annotator.max_queue_age_ms"));
+  s->source_ = s->backend_->source();
+  s->reuse_from_ = cfg.string("annotator.reuse_labels_from");
   try {
     s->router_ = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
     s->router_->set(zmq::sockopt::linger, 0);
@@ -68,7 +77,10 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
 }
 
 void annotator_service::stop() {
-  if (stop_.exchange(true)) return;
+  {
+    std::lock_guard lock(mutex_);  // under the mutex: the worker cannot miss the wake-up
+    if (stop_.exchange(true)) return;
+  }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
   if (io_.joinable()) io_.join();
@@ -96,7 +108,7 @@ void annotator_service::io_loop() {
       while (wake.recv(m, zmq::recv_flags::dontwait)) {
       }
     }
-    std::vector<std::pair<uint64_t, answer>> done;
+    std::vector<std::pair<std::string, answer>> done;
     {
       std::lock_guard lock(mutex_);
       done.swap(done_);
@@ -112,27 +124,35 @@ void annotator_service::worker_loop() {
   wake.set(zmq::sockopt::linger, 0);
   wake.connect(results_endpoint_);
   for (;;) {
-    std::vector<std::pair<uint64_t, item>> batch;
+    std::vector<queued> batch;
     {
       std::unique_lock lock(mutex_);
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      const size_t n = std::min(queue_.size(), backend_->preferred_batch());
-      for (size_t i = 0; i < n; ++i) {  // newest first
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      batch = take_batch();
       queue_depth_.set(static_cast<double>(queue_.size()));
     }
     std::vector<item> items;
     items.reserve(batch.size());
-    for (const auto& b : batch) items.push_back(b.second);
-    std::vector<answer> answers = backend_->label(items);
+    for (const auto& b : batch) items.push_back(b.what);
+    std::vector<answer> answers;
+    try {
+      answers = backend_->label(items);
+      if (answers.size() != items.size()) throw std::logic_error("the backend answered the wrong number of items");
+    } catch (const std::exception& e) {  // a backend's failure is an answer, never the end of the process
+      backend_failures_.add();
+      spdlog::error("annotator: the {} backend failed on {} items: {}", backend_->name(), items.size(), e.what());
+      answers.assign(items.size(), answer{});
+      for (auto& a : answers) {
+        a.result = outcome::error;
+        a.error = std::string("the backend failed: ") + e.what();
+      }
+    }
     std::vector<label_store::entry> to_store;
     for (size_t i = 0; i < answers.size(); ++i) {
       if (answers[i].result != outcome::labelled) continue;
       answers[i].lab.from.prompt_version = prompts_.at(items[i].domain).version();
-      to_store.push_back({items[i], answers[i].lab});
+      to_store.push_back({items[i], answers[i].lab, source_});
     }
     // Commit first; only then may anyone hear of these labels.
     if (auto st = store_->put(to_store); !st) {
@@ -145,10 +165,29 @@ void annotator_service::worker_loop() {
     }
     {
       std::lock_guard lock(mutex_);
-      for (size_t i = 0; i < answers.size(); ++i) done_.emplace_back(batch[i].first, std::move(answers[i]));
+      for (size_t i = 0; i < answers.size(); ++i) done_.emplace_back(std::move(batch[i].key), std::move(answers[i]));
     }
     wake.send(zmq::message_t(), zmq::send_flags::dontwait);
   }
+}
+
+std::vector<annotator_service::queued> annotator_service::take_batch() {
+  const size_t n = std::min(queue_.size(), backend_->preferred_batch());
+  std::vector<queued> batch;
+  batch.reserve(n);
+  // Captions that waited too long go first (oldest first, from the back), so a stream of new
+  // captions cannot starve old ones for ever; the rest newest first.
+  const auto too_old = std::chrono::steady_clock::now() - max_queue_age_;
+  while (batch.size() < n && !queue_.empty() && queue_.back().since <= too_old) {
+    batch.push_back(std::move(queue_.back()));
+    queue_.pop_back();
+    aged_.add();
+  }
+  while (batch.size() < n && !queue_.empty()) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return batch;
 }
 
 void annotator_service::send(std::vector<zmq::message_t>& envelope, const wire::reply& r) {
@@ -189,15 +228,24 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
     send(frames, r);
     return;
   }
+  // The same request received again while it is open (a client's resend) is answered once.
+  std::string peer = frames.front().to_string() + '\0' + std::to_string(req->id);
+  if (auto open = open_by_peer_.find(peer); open != open_by_peer_.end()) {
+    duplicates_.add();
+    return;
+  }
   requests_total_.add();
   items_total_.add(req->items.size());
   const uint64_t rid = next_request_++;
   open_request& o = requests_[rid];
   o.envelope = std::move(frames);
+  o.peer = peer;
+  open_by_peer_[peer] = rid;
   o.client_id = req->id;
   o.answers.resize(req->items.size());
   o.deadline = clock_type::now() + std::chrono::milliseconds(req->deadline_ms == 0 ? 30000 : req->deadline_ms);
-  std::vector<std::pair<uint64_t, item>> to_queue;
+  std::vector<queued> to_queue;
+  const auto now = clock_type::now();
   for (uint32_t i = 0; i < req->items.size(); ++i) {
     item& it = req->items[i];
     answer& a = o.answers[i];
@@ -208,13 +256,25 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
                                     : "unknown goal '" + it.goal + "' for " + it.domain;
       continue;
     }
-    const uint64_t key = it.key(p->second.version());
+    std::string key = it.key(p->second.version(), source_);
     if (auto hit = store_->find(key)) {
       store_hits_.add();
       a.result = outcome::labelled;
       a.lab.value = hit->value;
       a.lab.from = store_->provenance_of(*hit);
       continue;
+    }
+    if (!reuse_from_.empty()) {
+      auto other = store_->find_from(it, p->second.version(),
+                                     [&](const std::string& s) { return s != source_ && source_listed(s, reuse_from_); });
+      if (other) {
+        store_hits_.add();
+        reused_.add();
+        a.result = outcome::labelled;
+        a.lab.value = other->value;
+        a.lab.from = store_->provenance_of(*other);
+        continue;
+      }
     }
     auto inflight = pending_.find(key);
     if (inflight != pending_.end()) {  // asked again while in flight: wait on the same call
@@ -231,7 +291,7 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
     }
     pending_[key] = pending{it, {{rid, i}}};
     ++o.remaining;
-    to_queue.emplace_back(key, std::move(it));
+    to_queue.push_back(queued{std::move(key), std::move(it), now});
   }
   if (!to_queue.empty()) {
     std::lock_guard lock(mutex_);
@@ -242,7 +302,7 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
   if (o.remaining == 0) finish(rid);
 }
 
-void annotator_service::resolve(uint64_t key, const answer& a) {
+void annotator_service::resolve(const std::string& key, const answer& a) {
   auto p = pending_.find(key);
   if (p == pending_.end()) return;
   for (const waiter& w : p->second.waiters) {
@@ -262,6 +322,7 @@ void annotator_service::finish(uint64_t request) {
   rep.id = r->second.client_id;
   rep.answers = std::move(r->second.answers);
   send(r->second.envelope, rep);
+  open_by_peer_.erase(r->second.peer);
   requests_.erase(r);
 }
 

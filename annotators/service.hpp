@@ -1,9 +1,13 @@
 // annotators/service.hpp: the annotator service. A ZeroMQ ROUTER socket takes annotate
-// requests (annotators/wire.hpp); each item is answered from the label store when it can be,
-// otherwise queued once (the same caption asked again while in flight waits on the same call)
-// for the backend, newest first, in a bounded queue. A label is committed to the store before
-// anyone is told. Every request carries a deadline and gets an answer for every item: a label,
-// "unlabelled" (the deadline passed; the item stays queued and will be stored) or an error.
+// requests (annotators/wire.hpp); each item is answered from the label store when it can be
+// (labels of the configured backend's source, or of those annotator.reuse_labels_from lists),
+// otherwise queued once (the same caption asked again while in flight waits on the same call,
+// and a request received twice is answered once) for the backend in a bounded queue: newest
+// first, except that a caption older than annotator.max_queue_age_ms goes before newer ones, so
+// none starves. A label is committed to the store before anyone is told. Every request carries
+// a deadline and gets an answer for every item: a label, "unlabelled" (the deadline passed; the
+// item stays queued and will be stored) or an error. A backend that throws answers its batch
+// with errors; the service goes on.
 // It runs in-process (inproc://) or alone as `lantern annotator serve --bind tcp://...`.
 //
 //   auto svc = annotator_service::start(cfg, "tcp://127.0.0.1:0", ctx, metrics);
@@ -17,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -58,8 +63,14 @@ class annotator_service {
     item what;
     std::vector<waiter> waiters;
   };
+  struct queued {
+    std::string key;
+    item what;
+    std::chrono::steady_clock::time_point since;
+  };
   struct open_request {
     std::vector<zmq::message_t> envelope;
+    std::string peer;  ///< routing identity and client id: a request received twice is answered once
     uint64_t client_id = 0;
     std::vector<answer> answers;
     size_t remaining = 0;
@@ -68,7 +79,8 @@ class annotator_service {
   void io_loop();
   void worker_loop();
   void handle(std::vector<zmq::message_t>& frames);
-  void resolve(uint64_t key, const answer& a);
+  void resolve(const std::string& key, const answer& a);
+  std::vector<queued> take_batch();  // caller holds mutex_
   void finish(uint64_t request);
   void expire(std::chrono::steady_clock::time_point now);
   void send(std::vector<zmq::message_t>& envelope, const wire::reply& r);
@@ -80,22 +92,26 @@ class annotator_service {
   std::unique_ptr<backend> backend_;
   std::string endpoint_, results_endpoint_;
   size_t queue_limit_ = 10000;
+  std::chrono::milliseconds max_queue_age_{30000};
+  std::string source_, reuse_from_;
   std::unique_ptr<zmq::socket_t> router_;
 
   // io thread only
-  std::unordered_map<uint64_t, pending> pending_;
+  std::unordered_map<std::string, pending> pending_;
   std::map<uint64_t, open_request> requests_;
+  std::map<std::string, uint64_t> open_by_peer_;  // open_request::peer -> request
   uint64_t next_request_ = 1;
 
   // shared between the io thread and the worker
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::pair<uint64_t, item>> queue_;                // newest at the front
-  std::vector<std::pair<uint64_t, answer>> done_;             // labelled (and stored) or failed
+  std::deque<queued> queue_;                                  // newest at the front
+  std::vector<std::pair<std::string, answer>> done_;          // labelled (and stored) or failed
   std::atomic<bool> stop_{false};
   std::thread io_, worker_;
 
-  core::counter &requests_total_, &items_total_, &store_hits_, &busy_, &expired_, &malformed_;
+  core::counter &requests_total_, &items_total_, &store_hits_, &reused_, &busy_, &expired_, &malformed_, &duplicates_,
+      &backend_failures_, &aged_;
   core::gauge& queue_depth_;
 };
 

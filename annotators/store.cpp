@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <istream>
 #include <ostream>
@@ -11,9 +12,13 @@
 namespace lantern::annotators {
 namespace {
 
+// Schema 2: the key is the whole item::key (a BLOB), and `source` names who the label answers
+// for. Schema 1 keyed rows by a 64-bit hash without the source; open() migrates it.
+constexpr int schema_version = 2;
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS labels (
-  key INTEGER PRIMARY KEY,
+  key BLOB PRIMARY KEY,
+  source TEXT NOT NULL,
   kind INTEGER NOT NULL,
   domain TEXT NOT NULL,
   goal TEXT NOT NULL,
@@ -27,7 +32,6 @@ CREATE TABLE IF NOT EXISTS labels (
   resolved_by_policy INTEGER NOT NULL,
   raw_reply BLOB);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
 )sql";
 
 core::error_info sql_error(sqlite3* db, const std::string& what) {
@@ -64,15 +68,15 @@ core::result<std::unique_ptr<label_store>> label_store::open(const std::string& 
   // WAL: readers never block the writer. synchronous=NORMAL: a committed transaction survives
   // the process being killed (not a power cut, which would need FULL).
   char* err = nullptr;
-  if (sqlite3_exec(s->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) != SQLITE_OK ||
-      sqlite3_exec(s->db_, schema_sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(s->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     return core::make_error(core::errc::io, "label store " + path + ": " + msg);
   }
+  if (auto ok = s->create_or_migrate(); !ok) return ok.error();
   sqlite3_stmt* q = nullptr;
-  if (sqlite3_prepare_v2(s->db_, "SELECT key, value, resolved_by_policy, backend, model, prompt_version, created_at "
-                                 "FROM labels", -1, &q, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(s->db_, "SELECT key, value, resolved_by_policy, backend, model, prompt_version, created_at, "
+                                 "source FROM labels", -1, &q, nullptr) != SQLITE_OK)
     return sql_error(s->db_, "label store " + path);
   std::unique_lock lock(s->mutex_);
   while (sqlite3_step(q) == SQLITE_ROW) {
@@ -82,10 +86,77 @@ core::result<std::unique_ptr<label_store>> label_store::open(const std::string& 
     l.resolved_by_policy = sqlite3_column_int(q, 2) != 0;
     l.provenance_id = s->intern(p);
     l.created_at = p.created_at;
-    s->index_[static_cast<uint64_t>(sqlite3_column_int64(q, 0))] = l;
+    s->index_[column_text(q, 0)] = l;
+    s->sources_.insert(column_text(q, 7));
   }
   sqlite3_finalize(q);
   return s;
+}
+
+core::status label_store::create_or_migrate() {
+  auto exec = [&](const char* sql) -> core::status {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) == SQLITE_OK) return {};
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return core::make_error(core::errc::io, "label store " + path_ + ": " + msg);
+  };
+  // Which schema is there? No meta table: a new store.
+  int version = 0;
+  sqlite3_stmt* q = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE name = 'schema_version'", -1, &q, nullptr) == SQLITE_OK) {
+    if (sqlite3_step(q) == SQLITE_ROW) version = std::atoi(column_text(q, 0).c_str());
+    sqlite3_finalize(q);
+  }
+  if (version > schema_version)
+    return core::make_error(core::errc::config, "label store " + path_ + " has schema " + std::to_string(version) +
+                                                    ", made by a newer Lantern (this one reads up to " +
+                                                    std::to_string(schema_version) + ")");
+  if (version == schema_version) return {};
+  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  auto fail = [&](core::status st) {
+    exec("ROLLBACK");
+    return st;
+  };
+  if (version == 1)
+    if (auto ok = exec("ALTER TABLE labels RENAME TO labels_v1"); !ok) return fail(ok);
+  if (auto ok = exec(schema_sql); !ok) return fail(ok);
+  if (version == 1) {
+    // Rows keep every column; the key is rebuilt as item::key with the source the row's
+    // provenance names.
+    sqlite3_stmt* rows = nullptr;
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT kind, domain, goal, prompt_version, caption, caption2, value, backend, model, "
+                                "created_at, resolved_by_policy, raw_reply FROM labels_v1", -1, &rows, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO labels VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &ins,
+                           nullptr) != SQLITE_OK) {
+      auto e = sql_error(db_, "label store: migrating schema 1");
+      sqlite3_finalize(rows);
+      sqlite3_finalize(ins);
+      return fail(e);
+    }
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+      item it{static_cast<kind>(sqlite3_column_int(rows, 0)), column_text(rows, 1), column_text(rows, 2),
+              column_text(rows, 4), column_text(rows, 5)};
+      const std::string version_text = column_text(rows, 3), source = source_of(column_text(rows, 7), column_text(rows, 8));
+      const std::string key = it.key(version_text, source);
+      sqlite3_bind_blob(ins, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_text(ins, 2, source.c_str(), -1, SQLITE_TRANSIENT);
+      for (int c = 0; c < 12; ++c) sqlite3_bind_value(ins, c + 3, sqlite3_column_value(rows, c));
+      if (sqlite3_step(ins) != SQLITE_DONE) {
+        auto e = sql_error(db_, "label store: migrating schema 1");
+        sqlite3_finalize(rows);
+        sqlite3_finalize(ins);
+        return fail(e);
+      }
+      sqlite3_reset(ins);
+    }
+    sqlite3_finalize(rows);
+    sqlite3_finalize(ins);
+    if (auto ok = exec("DROP TABLE labels_v1"); !ok) return fail(ok);
+  }
+  if (auto ok = exec("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')"); !ok) return fail(ok);
+  return exec("COMMIT");
 }
 
 uint32_t label_store::intern(const provenance& p) {
@@ -95,11 +166,27 @@ uint32_t label_store::intern(const provenance& p) {
   return it->second;
 }
 
-std::optional<stored_label> label_store::find(uint64_t key) const {
+std::optional<stored_label> label_store::find(const std::string& key) const {
   std::shared_lock lock(mutex_);
   auto it = index_.find(key);
   if (it == index_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<stored_label> label_store::find_from(const item& it, const std::string& prompt_version,
+                                                   const std::function<bool(const std::string&)>& accept) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& source : sources_) {
+    if (!accept(source)) continue;
+    auto hit = index_.find(it.key(prompt_version, source));
+    if (hit != index_.end()) return hit->second;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> label_store::sources() const {
+  std::shared_lock lock(mutex_);
+  return {sources_.begin(), sources_.end()};
 }
 
 provenance label_store::provenance_of(const stored_label& s) const {
@@ -116,27 +203,34 @@ core::status label_store::put(const std::vector<entry>& entries) {
   sqlite3_stmt* ins = nullptr;
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
     return sql_error(db_, "label store: begin");
-  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO labels VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &ins, nullptr) !=
+  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO labels VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &ins, nullptr) !=
       SQLITE_OK) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return sql_error(db_, "label store: prepare");
   }
+  std::vector<std::string> keys, sources;
+  keys.reserve(entries.size());
+  sources.reserve(entries.size());
   for (const auto& e : entries) {
     const auto& p = e.lab.from;
-    sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(e.what.key(p.prompt_version)));
-    sqlite3_bind_int(ins, 2, static_cast<int>(e.what.k));
-    sqlite3_bind_text(ins, 3, e.what.domain.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 4, e.what.goal.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 5, p.prompt_version.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(ins, 6, e.what.caption.data(), static_cast<int>(e.what.caption.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_blob(ins, 7, e.what.caption2.data(), static_cast<int>(e.what.caption2.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int(ins, 8, e.lab.value);
-    sqlite3_bind_text(ins, 9, p.backend.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 10, p.model.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(ins, 11, p.created_at);
-    sqlite3_bind_int(ins, 12, p.resolved_by_policy ? 1 : 0);
-    if (e.lab.raw_reply.empty()) sqlite3_bind_null(ins, 13);
-    else sqlite3_bind_blob(ins, 13, e.lab.raw_reply.data(), static_cast<int>(e.lab.raw_reply.size()), SQLITE_TRANSIENT);
+    sources.push_back(e.source.empty() ? source_of(p) : e.source);
+    keys.push_back(e.what.key(p.prompt_version, sources.back()));
+    const std::string& key = keys.back();
+    sqlite3_bind_blob(ins, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 2, sources.back().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(ins, 3, static_cast<int>(e.what.k));
+    sqlite3_bind_text(ins, 4, e.what.domain.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 5, e.what.goal.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 6, p.prompt_version.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 7, e.what.caption.data(), static_cast<int>(e.what.caption.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 8, e.what.caption2.data(), static_cast<int>(e.what.caption2.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int(ins, 9, e.lab.value);
+    sqlite3_bind_text(ins, 10, p.backend.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 11, p.model.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(ins, 12, p.created_at);
+    sqlite3_bind_int(ins, 13, p.resolved_by_policy ? 1 : 0);
+    if (e.lab.raw_reply.empty()) sqlite3_bind_null(ins, 14);
+    else sqlite3_bind_blob(ins, 14, e.lab.raw_reply.data(), static_cast<int>(e.lab.raw_reply.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(ins) != SQLITE_DONE) {
       auto err = sql_error(db_, "label store: insert");
       sqlite3_finalize(ins);
@@ -153,13 +247,15 @@ core::status label_store::put(const std::vector<entry>& entries) {
   }
   // Only committed labels become visible to find().
   std::unique_lock lock(mutex_);
-  for (const auto& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
     stored_label s;
     s.value = static_cast<int8_t>(e.lab.value);
     s.resolved_by_policy = e.lab.from.resolved_by_policy;
     s.provenance_id = intern(e.lab.from);
     s.created_at = e.lab.from.created_at;
-    index_[e.what.key(e.lab.from.prompt_version)] = s;
+    index_[std::move(keys[i])] = s;
+    sources_.insert(std::move(sources[i]));
   }
   return {};
 }
@@ -186,7 +282,7 @@ core::status label_store::export_jsonl(std::ostream& out) const {
   std::lock_guard writer(const_cast<std::mutex&>(write_mutex_));
   sqlite3_stmt* q = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT kind, domain, goal, prompt_version, caption, caption2, value, backend, model, "
-                              "created_at, resolved_by_policy, raw_reply FROM labels ORDER BY created_at, key",
+                              "created_at, resolved_by_policy, raw_reply, source FROM labels ORDER BY created_at, key",
                          -1, &q, nullptr) != SQLITE_OK)
     return sql_error(db_, "label store: export");
   while (sqlite3_step(q) == SQLITE_ROW) {
@@ -195,7 +291,7 @@ core::status label_store::export_jsonl(std::ostream& out) const {
                         {"prompt_version", column_text(q, 3)}, {"caption", column_text(q, 4)},
                         {"label", label_name(k, sqlite3_column_int(q, 6))}, {"backend", column_text(q, 7)},
                         {"model", column_text(q, 8)}, {"created_at", sqlite3_column_double(q, 9)},
-                        {"resolved_by_policy", sqlite3_column_int(q, 10) != 0}};
+                        {"resolved_by_policy", sqlite3_column_int(q, 10) != 0}, {"source", column_text(q, 12)}};
     if (k == kind::ranking) j["caption2"] = column_text(q, 5);
     if (sqlite3_column_type(q, 11) != SQLITE_NULL) j["raw_reply"] = column_text(q, 11);
     out << json_line(j) << '\n';
@@ -233,6 +329,7 @@ core::result<size_t> label_store::import_jsonl(std::istream& in) {
       e.lab.from.created_at = j.value("created_at", 0.0);
       e.lab.from.resolved_by_policy = j.value("resolved_by_policy", false);
       e.lab.raw_reply = j.value("raw_reply", "");
+      e.source = j.value("source", "");
       batch.push_back(std::move(e));
     } catch (const std::exception& ex) {
       return core::make_error(core::errc::parse, "label import, line " + std::to_string(line_no) + ": " + ex.what());

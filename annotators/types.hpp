@@ -4,7 +4,7 @@
 // "unlabelled" (replay has nothing, or the deadline passed) or an error.
 //
 //   annotators::item it{kind::classification, "nethack", "default", "You kill the newt!", ""};
-//   uint64_t key = it.key("nethack-v1");   // what the store and the service dedupe on
+//   std::string key = it.key("nethack-v1", "openai:Qwen2.5-7B");  // what the store and service dedupe on
 #pragma once
 
 #include <cstdint>
@@ -39,9 +39,11 @@ struct item {
   std::string caption;  ///< the caption (classification) or the first caption (ranking)
   std::string caption2; ///< ranking: the second caption
 
-  /// The store key: a hash of kind, domain, goal, prompt version and caption(s). The same
-  /// caption asked twice has the same key: requests are idempotent.
-  uint64_t key(const std::string& prompt_version) const;
+  /// The store key: kind, domain, goal, prompt version, the source that labels it (backend and
+  /// model, see source_of) and the caption(s), each length-prefixed, so two different items
+  /// never share a key (captions may hold any byte, NUL included). The same caption asked of
+  /// the same source twice has the same key: requests are idempotent.
+  std::string key(const std::string& prompt_version, const std::string& source) const;
 };
 
 /// Where a label came from.
@@ -52,6 +54,14 @@ struct provenance {
   double created_at = 0;       ///< seconds since the epoch
   bool resolved_by_policy = false;  ///< the reply had no label; the configured policy decided
 };
+
+/// Who makes a label, as store keys name it: the backend's first word and its model,
+/// "rules:rules-v1", "openai:Qwen2.5-7B-Instruct", "replay:/path/of/store.sqlite".
+std::string source_of(const std::string& backend, const std::string& model);
+std::string source_of(const provenance& p);
+/// Whether `source` is one of a comma-separated list of sources; an entry without a model
+/// ("rules", "openai") matches any model of that backend, and "*" matches every source.
+bool source_listed(const std::string& source, const std::string& list);
 
 /// A label with its provenance.
 struct label {

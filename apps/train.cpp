@@ -38,7 +38,9 @@ nlohmann::json to_json(const actors::progress& p) {
           {"steps_per_second", p.steps_per_second}, {"mean_return", p.mean_return}, {"success_rate", p.success_rate},
           {"policy_version", p.policy_version}, {"reward_version", p.reward_version}, {"policy_lag", p.policy_lag},
           {"labels_requested", p.labels_requested}, {"labels_received", p.labels_received},
-          {"labels_pending", p.labels_pending}, {"reward_loss", p.reward_loss}, {"reward_accuracy", p.reward_accuracy},
+          {"labels_pending", p.labels_pending}, {"labels_given_up", p.labels_given_up},
+          {"labels_dropped", p.labels_dropped}, {"labels_retries", p.labels_retries},
+          {"reward_loss", p.reward_loss}, {"reward_accuracy", p.reward_accuracy},
           {"policy_loss", p.policy_loss}, {"value_loss", p.value_loss}, {"entropy", p.entropy},
           {"intrinsic_mean", p.intrinsic_mean}, {"intrinsic_nonzero", p.intrinsic_nonzero},
           {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite}};
@@ -164,7 +166,8 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
           << "success rate     " << 100 * p.success_rate << "%\n"
           << "policy updates   " << p.updates << " (version " << p.policy_version << ", mean lag " << p.policy_lag << ")\n"
           << "labels           " << p.labels_received << " received of " << p.labels_requested << " requested, "
-          << p.labels_pending << " pending\n"
+          << p.labels_given_up << " given up, " << p.labels_pending << " pending (saved with the run), "
+          << p.labels_dropped << " dropped over train.max_pending, " << p.labels_retries << " asked again\n"
           << "reward model     version " << p.reward_version << ", accuracy " << p.reward_accuracy << "\n"
           << "intrinsic reward mean " << p.intrinsic_mean << ", non-zero on " << 100 * p.intrinsic_nonzero
           << "% of steps\n"
@@ -173,6 +176,12 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
           << "files            " << dir << "/{config.toml, metrics.jsonl, checkpoint.bin, curves.png}\n";
   std::cout << summary.str();
   std::ofstream(dir + "/summary.txt") << summary.str();
+  {  // the same, for scripts
+    auto j = to_json(p);
+    j["run_dir"] = dir;
+    j["stopped_by_signal"] = g_signal.load() != 0;
+    std::ofstream(dir + "/summary.json") << j.dump(2) << "\n";
+  }
   return p.finite ? 0 : 1;
 }
 

@@ -47,14 +47,14 @@ int main() {
     auto store = label_store::open(path);
     std::vector<label_store::entry> entries;
     for (int i = 0; i < n; ++i)
-      entries.push_back({caption(i), label{i % 2, provenance{"rules (heuristic)", "rules-v1", "nethack-v1", 1, false}, ""}});
+      entries.push_back({caption(i), label{i % 2, provenance{"rules (heuristic)", "rules-v1", "nethack-v1", 1, false}, ""}, ""});
     if (auto st = store.value()->put(entries); !st) {
       std::fprintf(stderr, "%s\n", st.error().message.c_str());
       return 1;
     }
   }
-  std::vector<uint64_t> keys;
-  for (int i = 0; i < n; ++i) keys.push_back(caption(i).key("nethack-v1"));
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) keys.push_back(caption(i).key("nethack-v1", "rules:rules-v1"));
 
   // 1. Store hits in-process, and a SQLite query per lookup as the baseline.
   {
@@ -73,7 +73,8 @@ int main() {
     t0 = clock_type::now();
     while (seconds_since(t0) < 1.0)
       for (int i = 0; i < 1000; ++i, ++sql_lookups) {
-        sqlite3_bind_int64(q, 1, static_cast<sqlite3_int64>(keys[rng.below(n)]));
+        const std::string& k = keys[rng.below(n)];
+        sqlite3_bind_blob(q, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
         found += sqlite3_step(q) == SQLITE_ROW;
         sqlite3_reset(q);
       }

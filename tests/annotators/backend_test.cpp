@@ -47,7 +47,7 @@ TEST(ReplayBackend, AnswersOnlyWhatWasRecorded) {
   testing::temp_store recorded;
   {
     auto s = label_store::open(recorded.path);
-    label_store::entry e{nh("You kill the newt!"), label{positive, provenance{"openai", "llama", "nethack-v1", 1, false}, ""}};
+    label_store::entry e{nh("You kill the newt!"), label{positive, provenance{"openai", "llama", "nethack-v1", 1, false}, ""}, ""};
     ASSERT_TRUE(s.value()->put({e}));
   }
   core::metrics_registry m;

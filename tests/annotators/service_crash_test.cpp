@@ -87,7 +87,7 @@ TEST(ServiceCrash, KilledMidBatchLosesNoCommittedLabelAndAnswersOutstandingAfter
     ASSERT_TRUE(s) << s.error().message;
     for (uint64_t id : answered) {
       item it{kind::classification, "nethack", "default", asked[id], ""};
-      EXPECT_TRUE(s.value()->find(it.key("nethack-v1"))) << "acknowledged but not stored: " << asked[id];
+      EXPECT_TRUE(s.value()->find(it.key("nethack-v1", "openai:m"))) << "acknowledged but not stored: " << asked[id];
     }
   }
 

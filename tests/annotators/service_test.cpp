@@ -6,6 +6,7 @@
 
 #include "annotators/client.hpp"
 #include "annotators/helpers.hpp"
+#include "annotators/wire.hpp"
 #include "core/rng.hpp"
 #include "fake_llm.hpp"
 
@@ -169,6 +170,104 @@ TEST_F(Service, StatsReportTheMetrics) {
   auto j = nlohmann::json::parse(s.value());
   EXPECT_EQ(j["annotator_requests_total"], 1);
   EXPECT_EQ(j["labels_stored"], 1);
+}
+
+TEST_F(Service, ARequestReceivedTwiceWhileOpenIsAnsweredOnce) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 300ms, false}; });
+  auto svc = start(openai(llm));
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(svc->endpoint());
+  wire::request r;
+  r.type = wire::msg::annotate;
+  r.id = 42;
+  r.deadline_ms = 5000;
+  r.items = {nh("You kill the newt!"), nh("You find a hidden door.")};
+  const std::string bytes = wire::encode_request(r);
+  for (int i = 0; i < 5; ++i) raw.send(zmq::buffer(bytes), zmq::send_flags::none);  // a client resending
+  int replies = 0;
+  for (auto until = std::chrono::steady_clock::now() + 1500ms; std::chrono::steady_clock::now() < until;) {
+    zmq::pollitem_t it{static_cast<void*>(raw), 0, ZMQ_POLLIN, 0};
+    zmq::message_t m;
+    if (zmq::poll(&it, 1, 50ms) > 0 && raw.recv(m)) {
+      auto rep = wire::decode_reply(m.to_string_view());
+      ASSERT_TRUE(rep);
+      EXPECT_EQ(rep->id, 42u);
+      ++replies;
+    }
+  }
+  EXPECT_EQ(replies, 1) << "one answer, however often the request came";
+  EXPECT_EQ(counter("annotator_duplicate_requests_total"), 4u);
+  EXPECT_EQ(counter("annotator_requests_total"), 1u);
+}
+
+TEST_F(Service, AnOldCaptionIsNotStarvedByAStreamOfNewerOnes) {
+  // The backend takes 30 ms per call, one caption at a time; new captions arrive faster than
+  // that, and the queue serves the newest first. The old caption still gets its label, once it
+  // has waited annotator.max_queue_age_ms.
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 30ms, false}; });
+  auto sets = openai(llm);
+  sets.push_back("annotator.openai.concurrency=1");
+  sets.push_back("annotator.max_queue_age_ms=300");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  const uint64_t old_id = c.submit({nh("the oldest caption")}, 20s);
+  bool old_labelled = false;
+  int n = 0;
+  for (auto until = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < until && !old_labelled;) {
+    for (int k = 0; k < 3; ++k) c.submit({nh("new caption " + std::to_string(n++))}, 20s);
+    for (auto& done : c.poll(10ms))
+      if (done.id == old_id) old_labelled = done.answers[0].result == outcome::labelled;
+  }
+  EXPECT_TRUE(old_labelled) << "starved behind " << n << " newer captions";
+  EXPECT_GE(counter("annotator_aged_items_total"), 1u);
+}
+
+TEST_F(Service, LabelsAnotherBackendMadeAnswerOnlyWhenReuseIsAskedFor) {
+  {
+    auto rules = start({});  // the rules backend labels the newt positive
+    annotator_client c(ctx, rules->endpoint());
+    ASSERT_TRUE(c.annotate({nh("You kill the newt!")}, 5s));
+  }
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: no", 0ms, false}; });
+  {
+    auto svc = start(openai(llm));
+    annotator_client c(ctx, svc->endpoint());
+    auto out = c.annotate({nh("You kill the newt!")}, 5s);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out.value()[0].lab.from.backend, "openai") << "an LLM run is not answered with the rules' labels";
+    EXPECT_EQ(out.value()[0].lab.value, negative);
+    EXPECT_EQ(llm.calls(), 1);
+  }
+  auto sets = openai(llm);
+  sets.push_back("annotator.reuse_labels_from=rules");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("You kill the newt!"), nh("You see a fountain.")}, 5s);
+  ASSERT_TRUE(out);
+  // Its own label comes first; the rules' label answers only where it has none.
+  EXPECT_EQ(out.value()[0].lab.from.backend, "openai");
+  EXPECT_EQ(llm.calls(), 2) << "the fountain, which nobody had labelled";
+  EXPECT_EQ(counter("annotator_reused_labels_total"), 0u);
+}
+
+TEST_F(Service, ReusedLabelsKeepTheirProvenance) {
+  {
+    auto rules = start({});
+    annotator_client c(ctx, rules->endpoint());
+    ASSERT_TRUE(c.annotate({nh("You kill the newt!")}, 5s));
+  }
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: no", 0ms, false}; });
+  auto sets = openai(llm);
+  sets.push_back("annotator.reuse_labels_from=rules");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out.value()[0].lab.from.backend, "rules (heuristic)");
+  EXPECT_EQ(out.value()[0].lab.value, positive);
+  EXPECT_EQ(llm.calls(), 0);
+  EXPECT_EQ(counter("annotator_reused_labels_total"), 1u);
 }
 
 TEST_F(Service, AClientOfADeadEndpointTimesOutWithAClearError) {
