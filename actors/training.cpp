@@ -365,12 +365,14 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
         const auto& l = st.ledger;
         return stats_msg{"reward_learner",
                          {"labels_requested", "labels_received", "labels_pending", "labels_given_up",
-                          "labels_dropped", "labels_retries", "labels_in_flight", "annotator_known", "reward_loss",
+                          "labels_dropped", "labels_retries", "labels_in_flight", "labels_unanswered", "labels_lost",
+                          "annotator_known", "reward_loss",
                           "reward_accuracy", "dataset"},
                          {static_cast<double>(l.requested()), static_cast<double>(l.received()),
                           static_cast<double>(l.pending()), static_cast<double>(l.given_up()),
                           static_cast<double>(l.dropped()), static_cast<double>(l.retries()),
-                          static_cast<double>(l.in_flight()), st.client ? 1.0 : 0.0, st.loss, st.accuracy,
+                          static_cast<double>(l.in_flight()), static_cast<double>(l.unanswered()),
+                          static_cast<double>(l.lost_asks()), st.client ? 1.0 : 0.0, st.loss, st.accuracy,
                           st.model ? static_cast<double>(st.model->dataset_size()) : 0.0}};
       },
       [=](save_atom) {
@@ -514,6 +516,9 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.labels_given_up = static_cast<uint64_t>(value_of(m, "labels_given_up"));
                 p.labels_dropped = static_cast<uint64_t>(value_of(m, "labels_dropped"));
                 p.labels_retries = static_cast<uint64_t>(value_of(m, "labels_retries"));
+                p.labels_in_flight = static_cast<uint64_t>(value_of(m, "labels_in_flight"));
+                p.labels_unanswered = static_cast<uint64_t>(value_of(m, "labels_unanswered"));
+                p.labels_lost = static_cast<uint64_t>(value_of(m, "labels_lost"));
                 p.reward_loss = value_of(m, "reward_loss");
                 p.reward_accuracy = value_of(m, "reward_accuracy");
                 p.reward_dataset = static_cast<uint64_t>(value_of(m, "dataset"));

@@ -35,6 +35,9 @@ struct progress {
   uint64_t labels_given_up = 0;  ///< asked train.label_attempts times without a label
   uint64_t labels_dropped = 0;   ///< refused: train.max_pending captions were waiting
   uint64_t labels_retries = 0;   ///< asks after a caption's first
+  uint64_t labels_in_flight = 0; ///< asked and not yet answered
+  uint64_t labels_unanswered = 0;  ///< answers that were not a label (the deadline passed, an error)
+  uint64_t labels_lost = 0;        ///< asks whose request was never answered (the annotator was down)
   double steps_per_second = 0, mean_return = 0, success_rate = 0, policy_lag = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double reward_loss = 0, reward_accuracy = 0;

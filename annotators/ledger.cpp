@@ -54,6 +54,7 @@ void label_ledger::answered(const item& it, const answer& a, time_point now) {
     settle(it.caption);
     return;
   }
+  ++unanswered_;
   retry_later(e->second, now);
 }
 
@@ -62,6 +63,7 @@ void label_ledger::lost(const item& it, time_point now) {
   if (e == entries_.end() || !e->second.in_flight) return;
   e->second.in_flight = false;
   --in_flight_;
+  ++lost_;
   retry_later(e->second, now);
 }
 

@@ -59,6 +59,8 @@ class label_ledger {
   uint64_t dropped() const { return dropped_; }      ///< refused: max_pending were pending
   uint64_t asks() const { return asks_; }            ///< items sent, retries included
   uint64_t retries() const { return retries_; }      ///< asks after the first
+  uint64_t unanswered() const { return unanswered_; }  ///< answers that were not a label
+  uint64_t lost_asks() const { return lost_; }         ///< asks whose request never came back
   size_t pending() const { return entries_.size(); } ///< accepted, not settled
   size_t in_flight() const { return in_flight_; }
 
@@ -83,7 +85,8 @@ class label_ledger {
   std::unordered_set<std::string> settled_;
   std::deque<std::string> settled_order_;
   size_t in_flight_ = 0;
-  uint64_t requested_ = 0, received_ = 0, given_up_ = 0, dropped_ = 0, asks_ = 0, retries_ = 0;
+  uint64_t requested_ = 0, received_ = 0, given_up_ = 0, dropped_ = 0, asks_ = 0, retries_ = 0, unanswered_ = 0,
+           lost_ = 0;
 };
 
 }  // namespace lantern::annotators
