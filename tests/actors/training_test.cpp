@@ -6,6 +6,9 @@
 #include <atomic>
 #include <filesystem>
 
+#include <caf/all.hpp>
+
+#include "actors/protocol.hpp"
 #include "annotators/fake_llm.hpp"
 
 namespace lantern::actors {
@@ -94,15 +97,46 @@ TEST_F(Training, ResumeContinuesCountersLabelsAndTheRewardDataset) {
   ASSERT_TRUE(first) << first.error().message;
   const progress a = first.value().first;
   ASSERT_GT(a.reward_dataset, 0u);
+  ASSERT_GT(a.labels_requested, 0u);
   training_state saved = first.value().second;
-  auto second = run_training(config({"train.steps=6000"}), registry, &saved, {});
+  // What the learners hold the moment the resumed run starts, before any step: a fresh run
+  // would start from zero everywhere and from other weights.
+  stats_msg at_start_learner, at_start_rewards;
+  std::vector<std::string> weights_at_start;
+  training_hooks hooks;
+  hooks.started = [&](caf::actor_system& sys, const caf::actor& learner, const caf::actor& rewards) -> core::status {
+    caf::scoped_actor self{sys};
+    self->request(learner, std::chrono::seconds(10), stats_atom::value)
+        .receive([&](const stats_msg& m) { at_start_learner = m; }, [](const caf::error&) {});
+    self->request(rewards, std::chrono::seconds(10), stats_atom::value)
+        .receive([&](const stats_msg& m) { at_start_rewards = m; }, [](const caf::error&) {});
+    self->request(learner, std::chrono::seconds(10), save_atom::value)
+        .receive([&](const std::vector<std::string>& kv) { weights_at_start = kv; }, [](const caf::error&) {});
+    return {};
+  };
+  auto second = run_training(config({"train.steps=6000"}), registry, &saved, {}, {}, {}, hooks);
   ASSERT_TRUE(second) << second.error().message;
+  auto value = [](const stats_msg& m, const std::string& name) {
+    for (size_t i = 0; i < m.names.size(); ++i)
+      if (m.names[i] == name) return m.values[i];
+    return -1.0;
+  };
+  EXPECT_EQ(value(at_start_learner, "env_steps"), static_cast<double>(a.env_steps));
+  EXPECT_EQ(value(at_start_learner, "updates"), static_cast<double>(a.updates));
+  EXPECT_EQ(value(at_start_learner, "episodes"), static_cast<double>(a.episodes));
+  EXPECT_EQ(value(at_start_learner, "policy_version"), static_cast<double>(a.policy_version));
+  EXPECT_EQ(value(at_start_rewards, "labels_requested"), static_cast<double>(a.labels_requested));
+  EXPECT_EQ(value(at_start_rewards, "labels_received"), static_cast<double>(a.labels_received));
+  EXPECT_EQ(value(at_start_rewards, "dataset"), static_cast<double>(a.reward_dataset));
+  ASSERT_GE(weights_at_start.size(), 2u);
+  EXPECT_TRUE(weights_at_start[1] == saved.parts["policy"]) << "the policy starts from the saved weights";
   const progress& b = second.value().first;
   EXPECT_GE(b.env_steps, 6000u);
   EXPECT_GT(b.updates, a.updates) << "the update counter continues";
-  EXPECT_GE(b.episodes, a.episodes);
+  EXPECT_LE(b.updates - a.updates, (6000 - a.env_steps) / (8 * 16) + 8) << "only the remaining steps were trained";
   EXPECT_GE(b.reward_dataset, a.reward_dataset) << "the reward model keeps its dataset";
-  EXPECT_GT(b.policy_version, a.policy_version);
+  EXPECT_GE(b.labels_requested, a.labels_requested) << "label counters continue";
+  EXPECT_EQ(b.labels_requested, b.labels_received + b.labels_given_up + b.labels_pending);
 }
 
 }  // namespace
