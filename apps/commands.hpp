@@ -10,6 +10,7 @@
 #include "actors/training.hpp"
 #include "core/config.hpp"
 #include "envs/registry.hpp"
+#include "learners/policy.hpp"
 
 namespace lantern::apps {
 
@@ -52,6 +53,22 @@ bool stop_requested();
 int run_train(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const train_flags& t,
               const make_hooks_fn& make_hooks);
 std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
+
+/// A trained policy and its run's config (flags and --set given now apply on top), read from
+/// DIR/checkpoint.bin; nullopt: the reason was printed, prefixed with `who`.
+struct trained_run {
+  core::config cfg;
+  std::unique_ptr<learners::policy> pol;
+};
+std::optional<trained_run> load_trained_run(const envs::env_registry& reg, const core::schema& schema,
+                                            const common_flags& f, const std::string& dir, const char* who);
+
+/// `lantern eval` flags.
+struct eval_flags {
+  std::string run_dir;
+  int64_t episodes = 100, envs = 8, seed = -1;
+  bool greedy = false, json = false;
+};
 std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
 
 /// `lantern node` and `lantern envs attach|detach|list` (apps/node.cpp).

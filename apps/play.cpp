@@ -1,4 +1,5 @@
-// `lantern play`: any registered env in the terminal, played by a person or a random agent.
+// `lantern play`: any registered env in the terminal, played by a person, a random agent or a
+// trained policy (`--agent policy --run-dir DIR`: the run's env and settings, its latest weights).
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,8 +15,9 @@ namespace lantern::apps {
 namespace {
 
 struct play_flags {
-  std::string env, agent, show;
+  std::string env, agent, show, run_dir;
   int64_t seed = -1, episodes = -1;
+  bool greedy = false;
 };
 
 // Index of the array named `name` in the layout, or -1.
@@ -63,15 +65,18 @@ void print_commands(const std::vector<std::string>& cmds, bool numbered) {
   std::cout << "\n";
 }
 
-int play(const envs::env_registry& reg, core::config& cfg) {
-  const std::string env_name = cfg.string("play.env");
-  const bool human = cfg.string("play.agent") == "human";
+int play(const envs::env_registry& reg, core::config& cfg, trained_run* trained, bool greedy) {
+  const std::string agent = cfg.string("play.agent");
+  const bool human = agent == "human";
+  // A trained policy plays the env it was trained on, with that run's settings.
+  const core::config& env_cfg = trained ? trained->cfg : cfg;
+  const std::string env_name = trained ? trained->cfg.string("train.env") : cfg.string("play.env");
   const auto seed = static_cast<uint64_t>(cfg.integer("play.seed"));
   const int64_t episodes = cfg.integer("play.episodes");
   std::string show = cfg.string("play.show");
   if (show == "auto") show = human ? "steps" : "first";
 
-  auto vec = envs::vector_env::create(reg, env_name, cfg, 1, seed);
+  auto vec = envs::vector_env::create(reg, env_name, env_cfg, 1, seed);
   if (!vec) {
     std::cerr << "lantern play: " << vec.error().message << "\n";
     return 2;
@@ -80,8 +85,11 @@ int play(const envs::env_registry& reg, core::config& cfg) {
   const bool text_actions = spec.layout.actions == core::action_kind::text;
   const int screen = array_index(spec.layout, "tty_chars");
   core::pcg32 agent_rng(core::derive_seed(seed, 0x61676e74));  // the agent's own stream
-  std::cout << "lantern play: env " << env_name << " (" << spec.description << "), agent "
-            << (human ? "human" : "random") << ", seed " << seed << ", " << episodes << " episode(s)\n";
+  std::cout << "lantern play: env " << env_name << " (" << spec.description << "), agent " << agent
+            << (trained ? std::string(greedy ? " (greedy)" : " (sampling)") : std::string()) << ", seed " << seed << ", "
+            << episodes << " episode(s)\n";
+  std::vector<float> policy_state, logp;
+  std::vector<int32_t> policy_actions;
   if (human && text_actions) std::cout << "Type a command, or the number of one on offer; 'quit' ends the game.\n";
   if (human && !text_actions) std::cout << "Keys go straight to the game; Ctrl-] ends the session.\n";
 
@@ -118,13 +126,19 @@ int play(const envs::env_registry& reg, core::config& cfg) {
         a = envs::action::say(typed);
       }
     } else {
-      uint32_t n = text_actions ? static_cast<uint32_t>(cands.size()) : static_cast<uint32_t>(spec.layout.num_actions);
-      a = envs::action::pick(static_cast<int32_t>(agent_rng.below(n)));
+      if (trained) {
+        trained->pol->act(*obs, policy_state, policy_actions, logp, agent_rng, greedy);
+        a = envs::action::pick(policy_actions[0]);
+      } else {
+        uint32_t n = text_actions ? static_cast<uint32_t>(cands.size()) : static_cast<uint32_t>(spec.layout.num_actions);
+        a = envs::action::pick(static_cast<int32_t>(agent_rng.below(n)));
+      }
       if (show_steps() && text_actions) std::cout << "> " << cands[static_cast<size_t>(a.index)] << "\n";
       if (show_steps() && !text_actions && static_cast<size_t>(a.index) < spec.action_names.size())
         std::cout << "> " << spec.action_names[static_cast<size_t>(a.index)] << "\n";
     }
     obs = &vec->step(std::vector<envs::action>{a});
+    if (trained && (obs->terminated[0] || obs->truncated[0])) trained->pol->reset_state(policy_state, 0);
     ++step_in_episode;
     if (show_steps()) {
       if (screen >= 0) {
@@ -154,7 +168,7 @@ int play(const envs::env_registry& reg, core::config& cfg) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double n = static_cast<double>(std::max<int64_t>(done_episodes, 1));
-  std::printf("\n== summary: %s, agent %s, seed %llu ==\n", env_name.c_str(), human ? "human" : "random",
+  std::printf("\n== summary: %s, agent %s, seed %llu ==\n", env_name.c_str(), agent.c_str(),
               static_cast<unsigned long long>(seed));
   std::printf("episodes     %lld\n", static_cast<long long>(done_episodes));
   std::printf("won          %lld (%.1f%%)\n", static_cast<long long>(won), 100.0 * static_cast<double>(won) / n);
@@ -171,8 +185,8 @@ int play(const envs::env_registry& reg, core::config& cfg) {
 
 void add_play_options(core::schema& s) {
   s.string("play.env", "textworld", "environment to play (see `lantern envs`)");
-  s.string("play.agent", "random", "who plays: human (types commands) or random (uniform over the commands on offer)",
-           {"human", "random"});
+  s.string("play.agent", "random", "who plays: human (types commands), random (uniform over the commands on offer) "
+           "or policy (a trained run's policy: --run-dir)", {"human", "random", "policy"});
   s.integer("play.seed", 1, "seed of the episodes and of the random agent", 0);
   s.integer("play.episodes", 10, "episodes to play", 1);
   s.string("play.show", "auto",
@@ -186,7 +200,9 @@ std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, cons
   auto* cmd = app.add_subcommand("play", "play an environment in the terminal (a person or a random agent)");
   add_common_flags(*cmd, f);
   cmd->add_option("--env", flags->env, "environment name (play.env)");
-  cmd->add_option("--agent", flags->agent, "human or random (play.agent)");
+  cmd->add_option("--agent", flags->agent, "human, random or policy (play.agent)");
+  cmd->add_option("--run-dir", flags->run_dir, "--agent policy: the run whose latest policy plays (its env and settings)");
+  cmd->add_flag("--greedy", flags->greedy, "--agent policy: take the most likely action instead of sampling");
   cmd->add_option("--seed", flags->seed, "seed (play.seed)");
   cmd->add_option("--episodes", flags->episodes, "episodes to play (play.episodes)");
   cmd->add_option("--show", flags->show, "steps, episodes or summary (play.show)");
@@ -205,8 +221,17 @@ std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, cons
         return 2;
       }
     }
+    std::optional<trained_run> trained;
+    if (cfg->string("play.agent") == "policy") {
+      if (flags->run_dir.empty()) {
+        std::cerr << "lantern play: --agent policy needs --run-dir DIR (a directory `lantern train` wrote)\n";
+        return 2;
+      }
+      trained = load_trained_run(reg, s, f, flags->run_dir, "lantern play");
+      if (!trained) return 2;
+    }
     try {
-      return play(reg, *cfg);
+      return play(reg, *cfg, trained ? &*trained : nullptr, flags->greedy);
     } catch (const std::exception& e) {
       std::cerr << "lantern play: " << e.what() << "\n";
       return 1;

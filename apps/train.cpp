@@ -19,6 +19,7 @@
 #include "learners/options.hpp"
 #include "learners/policy.hpp"
 #include "learners/runtime.hpp"
+#include "core/stats.hpp"
 
 namespace lantern::apps {
 namespace {
@@ -67,6 +68,36 @@ void write_plot(const std::string& dir) {
 }
 
 }  // namespace
+
+std::optional<trained_run> load_trained_run(const envs::env_registry& reg, const core::schema& schema,
+                                            const common_flags& f, const std::string& dir, const char* who) {
+  auto ck = learners::checkpoint::read(dir + "/checkpoint.bin");
+  if (!ck) {
+    std::cerr << who << ": " << ck.error().message << "\n";
+    return std::nullopt;
+  }
+  auto cfg = core::config::parse(schema, ck->parts["config"], dir + "/config.toml", f.overrides);
+  if (!cfg) {
+    std::cerr << who << ": " << cfg.error().message << "\n";
+    return std::nullopt;
+  }
+  learners::configure_runtime(1);
+  auto probe = reg.create(cfg->string("train.env"), *cfg);
+  if (!probe) {
+    std::cerr << who << ": " << probe.error().message << "\n";
+    return std::nullopt;
+  }
+  auto pol = learners::policy::make(probe.value()->spec().layout, learners::policy_options_from(*cfg));
+  if (!pol) {
+    std::cerr << who << ": " << pol.error().message << "\n";
+    return std::nullopt;
+  }
+  if (auto ok = pol.value()->load_weights(ck->parts["policy"]); !ok) {
+    std::cerr << who << ": the checkpoint's policy does not load: " << ok.error().message << "\n";
+    return std::nullopt;
+  }
+  return trained_run{std::move(cfg.value()), std::move(pol.value())};
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -188,50 +219,67 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
 
 namespace {
 
-int run_eval(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const std::string& dir,
-             int64_t episodes) {
-  auto ck = learners::checkpoint::read(dir + "/checkpoint.bin");
-  if (!ck) {
-    std::cerr << "lantern eval: " << ck.error().message << "\n";
-    return 2;
-  }
-  auto cfg = core::config::parse(schema, ck->parts["config"], dir + "/config.toml", f.overrides);
-  if (!cfg) {
-    std::cerr << "lantern eval: " << cfg.error().message << "\n";
-    return 2;
-  }
-  learners::configure_runtime(1);
-  const std::string env = cfg->string("train.env");
-  auto vec = envs::vector_env::create(reg, env, *cfg, 8, static_cast<uint64_t>(cfg->integer("train.seed")) + 1000003);
-  if (!vec) {
-    std::cerr << "lantern eval: " << vec.error().message << "\n";
-    return 2;
-  }
-  auto pol = learners::policy::make(vec->spec().layout, learners::policy_options_from(*cfg));
-  if (!pol || !pol.value()->load_weights(ck->parts["policy"])) {
-    std::cerr << "lantern eval: the checkpoint's policy does not load\n";
-    return 2;
-  }
-  std::vector<float> h, logp;
-  std::vector<int32_t> actions;
-  core::pcg32 rng(7);
-  const core::obs_batch* obs = &vec->reset();
-  int64_t done = 0, wins = 0;
-  double ret = 0;
-  while (done < episodes) {
-    pol.value()->act(*obs, h, actions, logp, rng);
-    obs = &vec->step(actions);
-    for (size_t e = 0; e < vec->size(); ++e)
-      if (obs->terminated[e] || obs->truncated[e]) pol.value()->reset_state(h, e);
-    for (const auto& ep : vec->drain_finished()) {
-      if (done >= episodes) break;
-      ++done;
-      wins += ep.success;
-      ret += ep.episode_return;
+int run_eval(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const eval_flags& e) {
+  auto run = load_trained_run(reg, schema, f, e.run_dir, "lantern eval");
+  if (!run) return 2;
+  const auto& cfg = run->cfg;
+  const std::string env = cfg.string("train.env");
+  // Episodes are fixed in advance, `quota` per env, each played from its start: counting the
+  // first N episodes to finish would favour short ones (quick deaths, quick wins).
+  const int64_t k = std::min<int64_t>(e.envs, e.episodes);
+  const uint64_t seed = e.seed >= 0 ? static_cast<uint64_t>(e.seed)
+                                    : static_cast<uint64_t>(cfg.integer("train.seed")) + 1000003;  // held-out games
+  try {
+    auto vec = envs::vector_env::create(reg, env, cfg, static_cast<size_t>(k), seed);
+    if (!vec) {
+      std::cerr << "lantern eval: " << vec.error().message << "\n";
+      return 2;
     }
+    std::vector<int64_t> quota(static_cast<size_t>(k)), counted(static_cast<size_t>(k), 0);
+    for (int64_t i = 0; i < k; ++i) quota[static_cast<size_t>(i)] = e.episodes / k + (i < e.episodes % k ? 1 : 0);
+    std::vector<float> h, logp;
+    std::vector<int32_t> actions;
+    core::pcg32 rng(core::derive_seed(seed, 0x6576616c));
+    const core::obs_batch* obs = &vec->reset();
+    std::vector<double> returns, scores, lengths;
+    uint64_t wins = 0;
+    while (static_cast<int64_t>(returns.size()) < e.episodes) {
+      run->pol->act(*obs, h, actions, logp, rng, e.greedy);
+      obs = &vec->step(actions);
+      for (size_t i = 0; i < vec->size(); ++i)
+        if (obs->terminated[i] || obs->truncated[i]) run->pol->reset_state(h, i);
+      for (const auto& ep : vec->drain_finished()) {
+        if (counted[ep.env] >= quota[ep.env]) continue;
+        ++counted[ep.env];
+        returns.push_back(ep.episode_return);
+        scores.push_back(ep.score);
+        lengths.push_back(ep.length);
+        wins += ep.success;
+      }
+    }
+    const auto ret = core::mean_ci(returns), score = core::mean_ci(scores), len = core::mean_ci(lengths);
+    const auto succ = core::wilson_ci(wins, returns.size());
+    if (e.json) {
+      nlohmann::json j = {{"run_dir", e.run_dir}, {"episodes", returns.size()}, {"envs", k}, {"seed", seed},
+                          {"greedy", e.greedy}, {"success", succ.mean}, {"success_low", succ.low},
+                          {"success_high", succ.high}, {"return", ret.mean}, {"return_ci", ret.half_width()},
+                          {"score", score.mean}, {"score_ci", score.half_width()}, {"length", len.mean}};
+      std::cout << j.dump() << std::endl;
+      return 0;
+    }
+    std::printf("lantern eval: %s, %zu episodes: mean return %.3f ± %.3f, success %.1f%% [%.1f, %.1f], "
+                "mean score %.2f ± %.2f, mean length %.1f\n",
+                e.run_dir.c_str(), returns.size(), ret.mean, ret.half_width(), 100 * succ.mean, 100 * succ.low,
+                100 * succ.high, score.mean, score.half_width(), len.mean);
+    std::printf("  (%lld envs, each playing its %lld or %lld episodes from their start; %s actions; games seeded from "
+                "%llu; intervals are 95%%: Student t for means, Wilson for success)\n",
+                static_cast<long long>(k), static_cast<long long>(e.episodes / k),
+                static_cast<long long>(e.episodes / k + (e.episodes % k ? 1 : 0)), e.greedy ? "greedy" : "sampled",
+                static_cast<unsigned long long>(seed));
+  } catch (const std::exception& ex) {  // an env that fails (a crashed game, a dead server) ends the run clearly
+    std::cerr << "lantern eval: " << ex.what() << "\n";
+    return 1;
   }
-  std::printf("lantern eval: %s, %lld episodes: mean return %.3f, success %.1f%%\n", dir.c_str(),
-              static_cast<long long>(done), ret / static_cast<double>(done), 100.0 * static_cast<double>(wins) / static_cast<double>(done));
   return 0;
 }
 
@@ -252,13 +300,21 @@ std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, con
 }
 
 std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {
-  auto dir = std::make_shared<std::string>();
-  auto episodes = std::make_shared<int64_t>(100);
-  auto* cmd = app.add_subcommand("eval", "evaluate a run's latest policy");
+  auto e = std::make_shared<eval_flags>();
+  auto* cmd = app.add_subcommand("eval", "evaluate a run's latest policy on held-out games");
   add_common_flags(*cmd, f);
-  cmd->add_option("--run-dir", *dir, "the run directory")->required();
-  cmd->add_option("--episodes", *episodes, "episodes to play")->capture_default_str();
-  return [&reg, &s, &f, dir, episodes] { return run_eval(reg, s, f, *dir, *episodes); };
+  cmd->add_option("--run-dir", e->run_dir, "the run directory")->required();
+  cmd->add_option("--episodes", e->episodes, "episodes to play, fixed in advance")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd->add_option("--envs", e->envs, "envs playing at once (each plays its share of the episodes from their start)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--seed", e->seed, "seed of the games (default: the run's seed + 1000003, games it never trained on)")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  cmd->add_flag("--greedy", e->greedy, "take the most likely action instead of sampling");
+  cmd->add_flag("--json", e->json, "print one JSON object");
+  return [&reg, &s, &f, e] { return run_eval(reg, s, f, *e); };
 }
 
 }  // namespace lantern::apps
