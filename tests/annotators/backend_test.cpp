@@ -43,6 +43,26 @@ TEST(RulesBackend, LabelsByGoalAndSaysItIsAHeuristic) {
   EXPECT_EQ(bad[0].result, outcome::error);
 }
 
+TEST(RulesBackend, TheDefaultRulesDoNotRestateTheGamesOwnReward) {
+  // An intrinsic reward that pays for the win or score message is the extrinsic reward again:
+  // no default rule may call those positive (the evidence on docs/results.md relies on it).
+  core::metrics_registry m;
+  auto p = prompts();
+  auto b = make_backend(annotator_config({}), p, m);
+  ASSERT_TRUE(b);
+  std::vector<item> items;
+  for (const char* c : {"*** You won! ***", "You won!", "Your score has just gone up by one point.",
+                        "Your score has gone up.", "Congratulations, you have won the game."})
+    items.push_back(item{kind::classification, "textworld", "quest", c, ""});
+  const auto out = b.value()->label(items);
+  for (const auto& a : out) {
+    ASSERT_EQ(a.result, outcome::labelled);
+    EXPECT_EQ(a.lab.value, negative);
+  }
+  auto again = b.value()->label({item{kind::classification, "textworld", "quest", "You unlock the cedar chest.", ""}});
+  EXPECT_EQ(again[0].lab.value, positive) << "progress itself is still called positive";
+}
+
 TEST(ReplayBackend, AnswersOnlyWhatWasRecorded) {
   testing::temp_store recorded;
   {
