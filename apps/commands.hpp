@@ -65,7 +65,7 @@ std::optional<trained_run> load_trained_run(const envs::env_registry& reg, const
 
 /// `lantern eval` flags.
 struct eval_flags {
-  std::string run_dir;
+  std::string run_dir, agent = "policy";
   int64_t episodes = 100, envs = 8, seed = -1;
   bool greedy = false, json = false;
 };

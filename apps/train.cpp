@@ -243,8 +243,19 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
     const core::obs_batch* obs = &vec->reset();
     std::vector<double> returns, scores, lengths;
     uint64_t wins = 0;
+    const bool random_agent = e.agent == "random";
+    const auto& layout = vec->spec().layout;
     while (static_cast<int64_t>(returns.size()) < e.episodes) {
-      run->pol->act(*obs, h, actions, logp, rng, e.greedy);
+      if (random_agent) {  // the baseline: uniform over what is on offer, on the very same games
+        actions.resize(vec->size());
+        for (size_t i = 0; i < vec->size(); ++i) {
+          const auto n = layout.actions == core::action_kind::text ? obs->candidates[i].size()
+                                                                   : static_cast<size_t>(layout.num_actions);
+          actions[i] = n == 0 ? 0 : static_cast<int32_t>(rng.below(static_cast<uint32_t>(n)));
+        }
+      } else {
+        run->pol->act(*obs, h, actions, logp, rng, e.greedy);
+      }
       obs = &vec->step(actions);
       for (size_t i = 0; i < vec->size(); ++i)
         if (obs->terminated[i] || obs->truncated[i]) run->pol->reset_state(h, i);
@@ -261,7 +272,7 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
     const auto succ = core::wilson_ci(wins, returns.size());
     if (e.json) {
       nlohmann::json j = {{"run_dir", e.run_dir}, {"episodes", returns.size()}, {"envs", k}, {"seed", seed},
-                          {"greedy", e.greedy}, {"success", succ.mean}, {"success_low", succ.low},
+                          {"agent", e.agent}, {"greedy", e.greedy}, {"success", succ.mean}, {"success_low", succ.low},
                           {"success_high", succ.high}, {"return", ret.mean}, {"return_ci", ret.half_width()},
                           {"score", score.mean}, {"score_ci", score.half_width()}, {"length", len.mean}};
       std::cout << j.dump() << std::endl;
@@ -274,7 +285,7 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
     std::printf("  (%lld envs, each playing its %lld or %lld episodes from their start; %s actions; games seeded from "
                 "%llu; intervals are 95%%: Student t for means, Wilson for success)\n",
                 static_cast<long long>(k), static_cast<long long>(e.episodes / k),
-                static_cast<long long>(e.episodes / k + (e.episodes % k ? 1 : 0)), e.greedy ? "greedy" : "sampled",
+                static_cast<long long>(e.episodes / k + (e.episodes % k ? 1 : 0)), random_agent ? "uniformly random" : e.greedy ? "greedy" : "sampled",
                 static_cast<unsigned long long>(seed));
   } catch (const std::exception& ex) {  // an env that fails (a crashed game, a dead server) ends the run clearly
     std::cerr << "lantern eval: " << ex.what() << "\n";
@@ -313,6 +324,10 @@ std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, cons
   cmd->add_option("--seed", e->seed, "seed of the games (default: the run's seed + 1000003, games it never trained on)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   cmd->add_flag("--greedy", e->greedy, "take the most likely action instead of sampling");
+  cmd->add_option("--agent", e->agent, "policy (the run's) or random (uniform over the actions on offer, on the same "
+                                       "games: the baseline)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"policy", "random"}));
   cmd->add_flag("--json", e->json, "print one JSON object");
   return [&reg, &s, &f, e] { return run_eval(reg, s, f, *e); };
 }
