@@ -72,6 +72,14 @@ void add_annotator_options(core::schema& s) {
   s.integer("annotator.queue_limit", 10000, "captions waiting for the backend; beyond it new ones are refused (busy)", 1);
   s.string("annotator.reuse_labels_from", "", "also answer from labels other sources made, a comma-separated list: "
            "'rules', 'openai' (any model), 'openai:MODEL', or '*' (empty: only labels the configured backend made)");
+  s.integer("annotator.max_caption_bytes", 1024, "captions longer than this are cut to it before they are labelled "
+            "(counted in annotator_truncated_captions_total)", 16, 1 << 20);
+  s.integer("annotator.max_request_items", 4096, "items in one request at most; a larger request is refused", 1,
+            1 << 20);
+  s.integer("annotator.max_message_bytes", 16 << 20, "largest message the service reads; a larger one is dropped by "
+            "ZeroMQ before it is allocated", 1024, 1 << 30);
+  s.integer("annotator.max_stored_reply_bytes", 16384, "an LLM reply kept in the store is cut to this length", 0,
+            1 << 24);
   s.integer("annotator.max_queue_age_ms", 30000, "a caption waiting longer than this goes to the backend before newer "
             "ones (the queue is otherwise newest first)", 1);
   s.real("annotator.raw_reply_sample", 0.05, "share of LLM replies kept verbatim in the store (unparsable ones always)",
@@ -87,7 +95,9 @@ void add_annotator_options(core::schema& s) {
   s.integer(p + "batch_size", 16, "completions: prompts per call", 1, 1024);
   s.real(p + "temperature", 0.1, "sampling temperature", 0.0, 2.0);
   s.integer(p + "max_tokens", 256, "completion tokens per reply", 1, 32768);
-  s.integer(p + "timeout_ms", 30000, "per-call timeout (connect, read, write)", 1);
+  s.integer(p + "timeout_ms", 30000, "bound of one call as a whole (connect, send, every byte of the reply); a "
+            "watchdog ends a call that outlives it", 1);
+  s.integer(p + "max_reply_bytes", 1 << 20, "a reply longer than this ends the call as an error", 1024, 1 << 30);
   s.integer(p + "retries", 3, "retries of a call that failed (connection, timeout, 429, 5xx)", 0, 20);
   s.integer(p + "backoff_ms", 500, "first retry delay; doubles with each retry", 0);
   s.integer(p + "breaker_failures", 5, "failed calls in a row that open the circuit breaker", 1);

@@ -33,6 +33,8 @@ class backend {
   virtual std::vector<answer> label(const std::vector<item>& items) = 0;
   /// How many items one label() call should carry.
   virtual size_t preferred_batch() const { return 32; }
+  /// Ends calls in flight and refuses new ones: the process is stopping (thread-safe).
+  virtual void cancel() {}
 };
 
 /// Adds the annotator's keys (annotator.*) to a schema.

@@ -4,20 +4,28 @@
 // on connection errors, timeouts, 429 and 5xx; after `breaker_failures` calls in a row fail,
 // a circuit breaker fails fast for `breaker_cooldown_ms` instead of hammering a dead server.
 // Replies are parsed strictly ("Answer: yes"); a reply with no label is counted and asked again
-// (`parse_retries`), then resolved by `no_label_policy`.
+// (`parse_retries`), then resolved by `no_label_policy`. A reply body is outside input: it is
+// read with annotators/openai_reply.hpp (never trusted, never thrown on) and bounded to
+// `max_reply_bytes`; a watchdog bounds every call as a whole to `timeout_ms`, so a server that
+// trickles bytes cannot hold a call (or the process's exit) beyond it.
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <set>
 #include <cstdlib>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "annotators/backend.hpp"
+#include "annotators/openai_reply.hpp"
 #include "core/rng.hpp"
 
 namespace lantern::annotators {
@@ -35,6 +43,65 @@ struct openai_options {
   double temperature = 0.1, raw_sample = 0.05;
   std::chrono::milliseconds timeout{30000}, backoff{500}, breaker_cooldown{10000};
   std::string no_label_policy = "neutral";
+  size_t max_reply_bytes = 1 << 20;
+};
+
+// Ends HTTP calls that outlive their deadline: httplib's timeouts bound each read, not a call,
+// so a server that sends a byte now and then could hold a call for ever. One thread checks the
+// calls in flight every 20 ms and stops (shuts the socket of) those past their deadline;
+// cancel_all() ends every call at once (the process is stopping).
+class call_watchdog {
+ public:
+  call_watchdog() : thread_([this] { run(); }) {}
+  ~call_watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  /// Registers a call; false if calls are being cancelled (do not start it).
+  bool begin(httplib::Client* c, clock_type::time_point deadline) {
+    std::lock_guard lock(mutex_);
+    if (cancelled_) return false;
+    calls_[c] = deadline;
+    return true;
+  }
+  /// Unregisters a call; true if the watchdog stopped it.
+  bool end(httplib::Client* c) {
+    std::lock_guard lock(mutex_);
+    calls_.erase(c);
+    return stopped_.erase(c) > 0;
+  }
+  void cancel_all() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    for (auto& [c, d] : calls_) {
+      c->stop();
+      stopped_.insert(c);
+    }
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!quit_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(20));
+      const auto now = clock_type::now();
+      for (auto& [c, d] : calls_)
+        if (d <= now && !stopped_.count(c)) {
+          c->stop();
+          stopped_.insert(c);
+        }
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<httplib::Client*, clock_type::time_point> calls_;
+  std::set<httplib::Client*> stopped_;
+  bool quit_ = false, cancelled_ = false;
+  std::thread thread_;
 };
 
 // "http://host:port/v1" -> ("http://host:port", "/v1").
@@ -68,6 +135,7 @@ class openai_backend final : public backend {
 
   std::string name() const override { return "openai"; }
   std::string source() const override { return source_of(name(), o_.model); }
+  void cancel() override { watchdog_.cancel_all(); }
   size_t preferred_batch() const override {
     return static_cast<size_t>(o_.endpoint == "completions" ? o_.batch_size : o_.concurrency * 2);
   }
@@ -155,8 +223,8 @@ class openai_backend final : public backend {
     }
   }
 
-  // One HTTP POST with retries; returns the parsed JSON body or an error text.
-  std::variant<nlohmann::json, std::string> post(httplib::Client& cli, const std::string& path, const std::string& body) {
+  // One HTTP POST with retries; returns the reply body (a 200 answer) or an error text.
+  std::variant<std::string, std::string> post(httplib::Client& cli, const std::string& path, const std::string& body) {
     std::string last_error;
     for (int attempt = 0; attempt <= o_.retries; ++attempt) {
       if (attempt > 0) {
@@ -166,36 +234,64 @@ class openai_backend final : public backend {
       }
       calls_.add();
       auto t0 = clock_type::now();
-      httplib::Headers headers;
-      if (!o_.api_key.empty()) headers.emplace("Authorization", "Bearer " + o_.api_key);
-      auto res = cli.Post(path.c_str(), headers, body, "application/json");
-      latency_.observe(std::chrono::duration<double>(clock_type::now() - t0).count());
-      if (!res) {
-        last_error = "HTTP request to " + o_.base_url + " failed: " + httplib::to_string(res.error());
-        continue;
-      }
-      if (res->status == 429 || res->status >= 500) {
-        last_error = "the LLM server answered HTTP " + std::to_string(res->status);
-        continue;
-      }
-      if (res->status != 200) {
-        record(false);
-        return "the LLM server answered HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200);
-      }
-      try {
-        auto j = nlohmann::json::parse(res->body);
-        if (j.contains("usage")) {
-          prompt_tokens_.add(j["usage"].value("prompt_tokens", 0u));
-          completion_tokens_.add(j["usage"].value("completion_tokens", 0u));
+      httplib::Request req;
+      req.method = "POST";
+      req.path = path;
+      req.body = body;
+      req.set_header("Content-Type", "application/json");
+      if (!o_.api_key.empty()) req.set_header("Authorization", "Bearer " + o_.api_key);
+      std::string got;
+      bool too_big = false;
+      req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+        if (got.size() + n > o_.max_reply_bytes) {
+          too_big = true;
+          return false;
         }
-        record(true);
-        return j;
-      } catch (const std::exception& e) {
-        last_error = std::string("the LLM server's reply is not JSON: ") + e.what();
+        got.append(data, n);
+        return true;
+      };
+      httplib::Response res;
+      httplib::Error err = httplib::Error::Success;
+      if (!watchdog_.begin(&cli, t0 + o_.timeout)) return std::variant<std::string, std::string>(std::in_place_index<1>, "the annotator is stopping");
+      const bool ok = cli.send(req, res, err);
+      const bool stopped = watchdog_.end(&cli);
+      latency_.observe(std::chrono::duration<double>(clock_type::now() - t0).count());
+      if (stopped) {
+        last_error = "the call to " + o_.base_url + " took longer than " + std::to_string(o_.timeout.count()) +
+                     " ms (annotator.openai.timeout_ms bounds a whole call)";
+        continue;
       }
+      if (too_big) {
+        record(false);
+        return std::variant<std::string, std::string>(
+            std::in_place_index<1>, "the LLM server's reply is longer than " + std::to_string(o_.max_reply_bytes) +
+                                        " bytes (annotator.openai.max_reply_bytes)");
+      }
+      if (!ok) {
+        last_error = "HTTP request to " + o_.base_url + " failed: " + httplib::to_string(err);
+        continue;
+      }
+      if (res.status == 429 || res.status >= 500) {
+        last_error = "the LLM server answered HTTP " + std::to_string(res.status);
+        continue;
+      }
+      if (res.status != 200) {
+        record(false);
+        return std::variant<std::string, std::string>(std::in_place_index<1>, "the LLM server answered HTTP " +
+                                                                                  std::to_string(res.status) + ": " +
+                                                                                  got.substr(0, 200));
+      }
+      record(true);
+      return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(got));
     }
     record(false);
-    return last_error + " (after " + std::to_string(o_.retries + 1) + " attempts)";
+    return std::variant<std::string, std::string>(std::in_place_index<1>, last_error + " (after " +
+                                                                              std::to_string(o_.retries + 1) + " attempts)");
+  }
+
+  void count(const openai_reply::usage& u) {
+    prompt_tokens_.add(u.prompt_tokens);
+    completion_tokens_.add(u.completion_tokens);
   }
 
   std::unique_ptr<httplib::Client> client() {
@@ -244,18 +340,18 @@ class openai_backend final : public backend {
                               {"max_tokens", o_.max_tokens}};
         auto cli = client();
         auto res = post(*cli, path_ + "/completions", dump(req));
-        if (auto* err = std::get_if<std::string>(&res)) {
-          for (size_t j : slots) errors[j] = *err;
+        if (res.index() == 1) {
+          for (size_t j : slots) errors[j] = std::get<1>(res);
           continue;
         }
-        const auto& body = std::get<nlohmann::json>(res);
-        const auto choices = body.value("choices", nlohmann::json::array());
-        for (const auto& c : choices) {
-          size_t idx = c.value("index", size_t{0});
-          if (idx < slots.size() && c.contains("text") && c["text"].is_string()) replies[slots[idx]] = c["text"];
+        openai_reply::usage u;
+        auto texts = openai_reply::completion_texts(std::get<0>(res), slots.size(), &u);
+        count(u);
+        if (!texts) {
+          for (size_t j : slots) errors[j] = texts.error().message;
+          continue;
         }
-        for (size_t k = 0; k < slots.size(); ++k)
-          if (replies[slots[k]].empty() && errors[slots[k]].empty()) replies[slots[k]] = "";  // counted as no label
+        for (size_t k = 0; k < slots.size(); ++k) replies[slots[k]] = std::move((*texts)[k]);  // "" counts as no label
       }
       return;
     }
@@ -276,16 +372,15 @@ class openai_backend final : public backend {
                               {"temperature", o_.temperature},
                               {"max_tokens", o_.max_tokens}};
         auto res = post(*cli, path_ + "/chat/completions", dump(req));
-        if (auto* e = std::get_if<std::string>(&res)) {
-          errors[j] = *e;
+        if (res.index() == 1) {
+          errors[j] = std::get<1>(res);
           continue;
         }
-        const auto& body = std::get<nlohmann::json>(res);
-        try {
-          replies[j] = body.at("choices").at(0).at("message").at("content").get<std::string>();
-        } catch (const std::exception&) {
-          replies[j].clear();  // a reply without content: no label
-        }
+        openai_reply::usage u;
+        auto content = openai_reply::chat_content(std::get<0>(res), &u);
+        count(u);
+        if (content) replies[j] = std::move(content.value());
+        else errors[j] = content.error().message;
       }
     };
     size_t n = std::min<size_t>(static_cast<size_t>(std::max(1, o_.concurrency)), todo.size());
@@ -296,6 +391,7 @@ class openai_backend final : public backend {
   }
 
   openai_options o_;
+  call_watchdog watchdog_;
   const std::map<std::string, prompt_set>& prompts_;
   std::string host_, path_;
   core::counter &calls_, &failures_, &retries_, &parse_failures_, &breaker_open_, &prompt_tokens_, &completion_tokens_;
@@ -329,6 +425,7 @@ std::unique_ptr<backend> make_openai_backend(const core::config& cfg, const std:
   o.parse_retries = static_cast<int>(cfg.integer(p + "parse_retries"));
   o.no_label_policy = cfg.string(p + "no_label_policy");
   o.raw_sample = cfg.real("annotator.raw_reply_sample");
+  o.max_reply_bytes = static_cast<size_t>(cfg.integer(p + "max_reply_bytes"));
   return std::make_unique<openai_backend>(std::move(o), prompts, metrics);
 }
 

@@ -1,10 +1,15 @@
 // The rules backend: goal-conditioned regular expressions with weights, from a data file. A
 // heuristic stand-in for an LLM: its name, its docs and every label's provenance say so.
+// Patterns are RE2 (linear time, no recursion): std::regex overflowed the stack on a 40 KB
+// caption, so one long caption could kill any process that labels with the rules.
+#include <re2/re2.h>
+
 #include <chrono>
-#include <regex>
 
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
+
+#include <memory>
 
 #include "annotators/backend.hpp"
 
@@ -18,7 +23,7 @@ double now_seconds() {
 class rules_backend final : public backend {
  public:
   struct rule {
-    std::regex pattern;
+    std::shared_ptr<const re2::RE2> pattern;
     double weight;
   };
   std::map<std::string, std::vector<rule>> rules;  // "domain.goal" -> rules
@@ -31,7 +36,7 @@ class rules_backend final : public backend {
   double score(const std::vector<rule>& rs, const std::string& caption) const {
     double s = 0;
     for (const auto& r : rs)
-      if (std::regex_search(caption, r.pattern)) s += r.weight;
+      if (re2::RE2::PartialMatch(caption, *r.pattern)) s += r.weight;
     return s;
   }
 
@@ -87,11 +92,14 @@ core::result<std::unique_ptr<backend>> make_rules_backend(const std::string& rul
         auto weight = rt ? (*rt)["weight"].value<double>() : std::nullopt;
         if (!pattern || !weight)
           return core::make_error(core::errc::config, rules_file + ": every rule of " + key + " needs pattern and weight");
-        try {
-          b->rules[key].push_back({std::regex(*pattern, std::regex::icase | std::regex::ECMAScript), *weight});
-        } catch (const std::regex_error& e) {
-          return core::make_error(core::errc::config, rules_file + ": " + key + ": bad pattern '" + *pattern + "': " + e.what());
-        }
+        re2::RE2::Options opts;
+        opts.set_case_sensitive(false);
+        opts.set_log_errors(false);
+        auto re = std::make_shared<const re2::RE2>(*pattern, opts);
+        if (!re->ok())
+          return core::make_error(core::errc::config, rules_file + ": " + key + ": bad pattern '" + *pattern + "': " +
+                                                          re->error());
+        b->rules[key].push_back({std::move(re), *weight});
       }
     }
   }

@@ -31,9 +31,11 @@ annotator_service::annotator_service(zmq::context_t& ctx, core::metrics_registry
       expired_(m.add_counter("annotator_deadline_expired_total", "items answered unlabelled at their deadline")),
       malformed_(m.add_counter("annotator_malformed_requests_total", "requests that could not be read")),
       duplicates_(m.add_counter("annotator_duplicate_requests_total", "requests received again while open (answered once)")),
-      backend_failures_(m.add_counter("annotator_backend_failures_total", "backend calls that threw (their items answered with errors)")),
+      backend_failures_(m.add_counter("annotator_backend_exceptions_total", "backend calls that threw (their items answered with errors)")),
       aged_(m.add_counter("annotator_aged_items_total", "items sent to the backend before newer ones because they waited "
                                                       "longer than annotator.max_queue_age_ms")),
+      truncated_(m.add_counter("annotator_truncated_captions_total",
+                               "captions cut to annotator.max_caption_bytes before labelling")),
       queue_depth_(m.add_gauge("annotator_queue_depth", "items waiting for the backend")) {}
 
 annotator_service::~annotator_service() { stop(); }
@@ -54,12 +56,18 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
   s->backend_ = std::move(b.value());
   s->queue_limit_ = static_cast<size_t>(cfg.integer("annotator.queue_limit"));
   s->max_queue_age_ = std::chrono::milliseconds(cfg.integer("annotator.max_queue_age_ms"));
+  s->max_caption_ = static_cast<size_t>(cfg.integer("annotator.max_caption_bytes"));
+  s->max_reply_ = static_cast<size_t>(cfg.integer("annotator.max_stored_reply_bytes"));
+  s->max_items_ = static_cast<uint32_t>(cfg.integer("annotator.max_request_items"));
   s->source_ = s->backend_->source();
   s->reuse_from_ = cfg.string("annotator.reuse_labels_from");
   try {
     s->router_ = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
     s->router_->set(zmq::sockopt::linger, 0);
     s->router_->set(zmq::sockopt::router_mandatory, 0);
+    // A message larger than this is dropped by ZeroMQ (and its connection closed) before it is
+    // allocated: one peer cannot make the service hold gigabytes.
+    s->router_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg.integer("annotator.max_message_bytes")));
     s->router_->bind(bind);
     s->endpoint_ = s->router_->get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
@@ -82,6 +90,7 @@ void annotator_service::stop() {
     if (stop_.exchange(true)) return;
   }
   cv_.notify_all();
+  if (backend_) backend_->cancel();  // a call in flight ends now, not at its timeout
   if (worker_.joinable()) worker_.join();
   if (io_.joinable()) io_.join();
 }
@@ -152,6 +161,12 @@ void annotator_service::worker_loop() {
     for (size_t i = 0; i < answers.size(); ++i) {
       if (answers[i].result != outcome::labelled) continue;
       answers[i].lab.from.prompt_version = prompts_.at(items[i].domain).version();
+      auto& raw = answers[i].lab.raw_reply;
+      if (raw.size() > max_reply_) {
+        const size_t cut = raw.size() - max_reply_;
+        raw.resize(max_reply_);
+        raw += "... [" + std::to_string(cut) + " more bytes not kept]";
+      }
       to_store.push_back({items[i], answers[i].lab, source_});
     }
     // Commit first; only then may anyone hear of these labels.
@@ -203,7 +218,7 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
   if (frames.size() < 2) return;  // a ROUTER always gives the identity first
   std::string body = frames.back().to_string();
   frames.pop_back();  // what is left is the envelope (identity, and a delimiter for REQ clients)
-  auto req = wire::decode_request(body);
+  auto req = wire::decode_request(body, max_items_);
   if (!req) {
     malformed_.add();
     wire::reply r;
@@ -249,6 +264,11 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
   for (uint32_t i = 0; i < req->items.size(); ++i) {
     item& it = req->items[i];
     answer& a = o.answers[i];
+    if (it.caption.size() > max_caption_ || it.caption2.size() > max_caption_) {
+      truncated_.add();  // an 8 MB caption must not hold the backend for seconds
+      if (it.caption.size() > max_caption_) it.caption.resize(max_caption_);
+      if (it.caption2.size() > max_caption_) it.caption2.resize(max_caption_);
+    }
     auto p = prompts_.find(it.domain);
     if (p == prompts_.end() || !p->second.has_goal(it.goal)) {
       a.result = outcome::error;

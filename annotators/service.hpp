@@ -93,6 +93,8 @@ class annotator_service {
   std::string endpoint_, results_endpoint_;
   size_t queue_limit_ = 10000;
   std::chrono::milliseconds max_queue_age_{30000};
+  size_t max_caption_ = 1024, max_reply_ = 16384;
+  uint32_t max_items_ = 4096;
   std::string source_, reuse_from_;
   std::unique_ptr<zmq::socket_t> router_;
 
@@ -111,7 +113,7 @@ class annotator_service {
   std::thread io_, worker_;
 
   core::counter &requests_total_, &items_total_, &store_hits_, &reused_, &busy_, &expired_, &malformed_, &duplicates_,
-      &backend_failures_, &aged_;
+      &backend_failures_, &aged_, &truncated_;
   core::gauge& queue_depth_;
 };
 

@@ -93,7 +93,7 @@ std::string encode_request(const request& r) {
   return std::move(w.out);
 }
 
-core::result<request> decode_request(std::string_view bytes) {
+core::result<request> decode_request(std::string_view bytes, uint32_t max_request_items) {
   reader r(bytes);
   request out;
   uint8_t type = 0;
@@ -110,6 +110,9 @@ core::result<request> decode_request(std::string_view bytes) {
   // believing it would allocate for it.
   if (n > max_items || n > r.left() / 17)
     return core::make_error(core::errc::parse, "item count " + std::to_string(n) + " does not fit the message");
+  if (n > max_request_items)
+    return core::make_error(core::errc::parse, std::to_string(n) + " items in one request; this service takes at most " +
+                                                   std::to_string(max_request_items) + " (annotator.max_request_items)");
   out.items.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t k = 0;

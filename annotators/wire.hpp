@@ -44,7 +44,8 @@ struct reply {
 };
 
 std::string encode_request(const request& r);
-core::result<request> decode_request(std::string_view bytes);
+/// Decodes a request; more than `max_items` items is an error found before anything is allocated.
+core::result<request> decode_request(std::string_view bytes, uint32_t max_items = 1u << 20);
 std::string encode_reply(const reply& r);
 core::result<reply> decode_reply(std::string_view bytes);
 

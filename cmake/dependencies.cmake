@@ -36,5 +36,6 @@ pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)   # target PkgConfig::VT
 find_package(cppzmq REQUIRED)                             # target cppzmq (ZeroMQ services)
 find_package(SQLite3 REQUIRED)                            # target SQLite::SQLite3 (label store)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # OpenAI-compatible HTTP client
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)        # linear-time matching for the rules backend
 find_package(cereal REQUIRED)                             # target cereal::cereal (checkpoints, wire)
 find_package(Torch REQUIRED)                              # ${TORCH_LIBRARIES}; used by learners/ only

@@ -15,7 +15,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   # config, CLI, logging, JSON, HTTP, storage
   libtomlplusplus-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libre2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # NetHack: the real game, decoded from its terminal by libvterm

@@ -43,6 +43,21 @@ TEST(RulesBackend, LabelsByGoalAndSaysItIsAHeuristic) {
   EXPECT_EQ(bad[0].result, outcome::error);
 }
 
+TEST(RulesBackend, AVeryLongCaptionIsMatchedInLinearTimeWithoutRecursion) {
+  // "you find " + 40,000 x (nethack) and "you put " + 40,000 x (textworld) overflowed the stack
+  // inside std::regex (SIGSEGV). RE2 matches them like any other caption.
+  core::metrics_registry m;
+  auto p = prompts();
+  auto b = make_backend(annotator_config({}), p, m);
+  ASSERT_TRUE(b);
+  auto out = b.value()->label({nh("you find " + std::string(40000, 'x')),
+                               item{kind::classification, "textworld", "quest", "you put " + std::string(40000, 'x'), ""},
+                               nh("You find " + std::string(2000000, 'x') + " gold")});
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& a : out) EXPECT_EQ(a.result, outcome::labelled) << a.error;
+  EXPECT_EQ(out[2].lab.value, positive) << "'you find .* gold' still matches across 2 MB";
+}
+
 TEST(RulesBackend, TheDefaultRulesDoNotRestateTheGamesOwnReward) {
   // An intrinsic reward that pays for the win or score message is the extrinsic reward again:
   // no default rule may call those positive (the evidence on docs/results.md relies on it).
@@ -121,6 +136,86 @@ TEST_F(OpenAI, AVerboseChatReplyIsLabelledWithProvenance) {
   EXPECT_NE(req["messages"][1]["content"].get<std::string>().find("\"You kill the newt!\""), std::string::npos);
   EXPECT_EQ(counter("annotator_prompt_tokens_total"), 100u);
   EXPECT_EQ(counter("annotator_completion_tokens_total"), 7u);
+}
+
+TEST_F(OpenAI, MalformedRepliesAreErrorsForTheirItemsNeverTheEndOfTheProcess) {
+  // Each of these once aborted the process (nlohmann type_error, exit 134) on the completions
+  // endpoint; now each is an error answer that names what was wrong.
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"[1, 2, 3]", "is a JSON array, not an object"},
+      {"42", "is a JSON number, not an object"},
+      {"\"text\"", "is a JSON string, not an object"},
+      {"{\"choices\": {\"index\": 0}}", "choices as a object, not an array"},
+      {"not json at all", "is not JSON"},
+      {std::string(200, '[') + std::string(200, ']'), "nests more than 64 levels"},
+  };
+  for (const auto& [body, why] : bodies) {
+    fake_llm llm([&](const nlohmann::json&, int) {
+      behaviour b;
+      b.raw_body = body;
+      return b;
+    });
+    auto b = make(llm, {"annotator.openai.endpoint=completions", "annotator.openai.parse_retries=0"});
+    auto out = b->label({nh("You kill the newt!"), nh("It's a wall.")});
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].result, outcome::error) << body;
+    EXPECT_NE(out[0].error.find(why), std::string::npos) << body << " -> " << out[0].error;
+  }
+  // Choices that are not objects, or with a string index, answer nothing for those prompts: no
+  // label (resolved by the no-label policy), and no crash.
+  for (const std::string body : {"{\"choices\": [1, \"x\", null]}", "{\"choices\": [{\"index\": \"0\", \"text\": \"Answer: yes\"}]}"}) {
+    fake_llm llm([&](const nlohmann::json&, int) {
+      behaviour b;
+      b.raw_body = body;
+      return b;
+    });
+    auto b = make(llm, {"annotator.openai.endpoint=completions", "annotator.openai.parse_retries=0"});
+    auto out = b->label({nh("You kill the newt!")});
+    EXPECT_EQ(out[0].result, outcome::labelled) << body;
+    EXPECT_TRUE(out[0].lab.from.resolved_by_policy) << body;
+  }
+}
+
+TEST_F(OpenAI, UsageThatIsNotANumberDoesNotSpoilAValidReply) {
+  fake_llm llm([](const nlohmann::json&, int) {
+    behaviour b;
+    b.raw_body = "{\"usage\": \"lots\", \"choices\": [{\"index\": 0, \"text\": \"Progress.\\nAnswer: yes\"}]}";
+    return b;
+  });
+  auto b = make(llm, {"annotator.openai.endpoint=completions"});
+  auto out = b->label({nh("You kill the newt!")});
+  ASSERT_EQ(out[0].result, outcome::labelled) << out[0].error;
+  EXPECT_EQ(out[0].lab.value, positive);
+  EXPECT_FALSE(out[0].lab.from.resolved_by_policy);
+}
+
+TEST_F(OpenAI, AServerThatTricklesBytesCannotHoldACallBeyondItsTimeout) {
+  // One byte every 100 ms for 100,000 bytes: every read succeeds, so only a deadline on the
+  // whole call ends it. timeout_ms is 500; the bound checked here is generous (not a speed test).
+  fake_llm llm([](const nlohmann::json&, int) {
+    behaviour b;
+    b.trickle = 100ms;
+    return b;
+  });
+  auto b = make(llm, {"annotator.openai.retries=0"});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto out = b->label({nh("You kill the newt!")});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(out[0].result, outcome::error);
+  EXPECT_NE(out[0].error.find("took longer than 500 ms"), std::string::npos) << out[0].error;
+  EXPECT_LT(took, 10s) << "the trickle would last hours";
+}
+
+TEST_F(OpenAI, AReplyLongerThanTheLimitIsAnError) {
+  fake_llm llm([](const nlohmann::json&, int) {
+    behaviour b;
+    b.raw_body = "{\"choices\": [{\"index\": 0, \"text\": \"" + std::string(50000, 'x') + "\"}]}";
+    return b;
+  });
+  auto b = make(llm, {"annotator.openai.endpoint=completions", "annotator.openai.max_reply_bytes=4096"});
+  auto out = b->label({nh("You kill the newt!")});
+  EXPECT_EQ(out[0].result, outcome::error);
+  EXPECT_NE(out[0].error.find("longer than 4096 bytes"), std::string::npos) << out[0].error;
 }
 
 TEST_F(OpenAI, TheApiKeyComesFromTheNamedEnvironmentVariable) {

@@ -17,10 +17,15 @@ namespace lantern::annotators::testing {
 
 /// What the server does with one call.
 struct behaviour {
+  behaviour(int s = 200, std::string t = "The player makes progress.\nAnswer: yes",
+            std::chrono::milliseconds d = std::chrono::milliseconds(0), bool c = false)
+      : status(s), text(std::move(t)), delay(d), cut(c) {}
   int status = 200;
   std::string text = "The player makes progress.\nAnswer: yes";  // the reply text (content / text)
   std::chrono::milliseconds delay{0};                               // before answering
   bool cut = false;                                                 // close the connection without a reply
+  std::string raw_body;                                             // sent verbatim instead of a well-formed reply
+  std::chrono::milliseconds trickle{0};                             // send the body one byte per this interval
 };
 
 class fake_llm {
@@ -45,7 +50,10 @@ class fake_llm {
           if (!req.get_header_value("Authorization").empty()) saw_auth_ = req.get_header_value("Authorization");
         }
         behaviour b = policy_(body, call);
-        if (b.delay.count() > 0) std::this_thread::sleep_for(b.delay);
+        // Sleeps in small steps, so that a test's teardown does not wait for a long delay.
+        for (auto until = std::chrono::steady_clock::now() + b.delay;
+             !stopping_ && std::chrono::steady_clock::now() < until;)
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
         if (b.cut) {
           res.status = 200;
           // A content provider that fails makes the server drop the connection mid-reply.
@@ -53,7 +61,21 @@ class fake_llm {
                                    [](size_t, size_t, httplib::DataSink&) { return false; });
           return;
         }
+        if (b.trickle.count() > 0) {  // a server that never quite stops answering
+          res.status = 200;
+          auto delay = b.trickle;
+          res.set_content_provider(100000, "application/json", [this, delay](size_t offset, size_t, httplib::DataSink& sink) {
+            if (stopping_) return false;
+            std::this_thread::sleep_for(delay);
+            return sink.write(offset == 0 ? "{" : " ", 1);
+          });
+          return;
+        }
         res.status = b.status;
+        if (!b.raw_body.empty()) {
+          res.set_content(b.raw_body, "application/json");
+          return;
+        }
         if (b.status != 200) {
           res.set_content("{\"error\": \"canned failure\"}", "application/json");
           return;
@@ -77,6 +99,7 @@ class fake_llm {
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~fake_llm() {
+    stopping_ = true;
     server_.stop();
     thread_.join();
   }
@@ -100,6 +123,7 @@ class fake_llm {
   int port_ = 0;
   std::thread thread_;
   std::atomic<int> calls_{0}, in_flight_{0}, max_in_flight_{0};
+  std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::string last_request_, saw_auth_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <thread>
 
 #include "annotators/client.hpp"
@@ -211,6 +212,8 @@ TEST_F(Service, AnOldCaptionIsNotStarvedByAStreamOfNewerOnes) {
   sets.push_back("annotator.max_queue_age_ms=300");
   auto svc = start(sets);
   annotator_client c(ctx, svc->endpoint());
+  c.submit({nh("keeps the backend busy"), nh("and so does this")}, 20s);
+  std::this_thread::sleep_for(10ms);
   const uint64_t old_id = c.submit({nh("the oldest caption")}, 20s);
   bool old_labelled = false;
   int n = 0;
@@ -268,6 +271,79 @@ TEST_F(Service, ReusedLabelsKeepTheirProvenance) {
   EXPECT_EQ(out.value()[0].lab.value, positive);
   EXPECT_EQ(llm.calls(), 0);
   EXPECT_EQ(counter("annotator_reused_labels_total"), 1u);
+}
+
+TEST_F(Service, ALongCaptionIsCutBeforeItIsLabelledAndCounted) {
+  auto svc = start({"annotator.max_caption_bytes=64"});
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("You kill the newt! " + std::string(8 << 20, 'x'))}, 10s);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out.value()[0].result, outcome::labelled);
+  EXPECT_EQ(counter("annotator_truncated_captions_total"), 1u);
+}
+
+TEST_F(Service, ARequestWithTooManyItemsIsRefusedWhole) {
+  auto svc = start({"annotator.max_request_items=8"});
+  annotator_client c(ctx, svc->endpoint());
+  std::vector<item> many;
+  for (int i = 0; i < 9; ++i) many.push_back(nh("caption " + std::to_string(i)));
+  c.submit(many, 5s);
+  for (int i = 0; i < 100 && c.errors().empty(); ++i) c.poll(20ms);
+  ASSERT_EQ(c.errors().size(), 1u);
+  EXPECT_NE(c.errors()[0].find("at most 8 (annotator.max_request_items)"), std::string::npos) << c.errors()[0];
+  auto ok = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok.value()[0].result, outcome::labelled);
+}
+
+TEST_F(Service, AMessageLargerThanTheLimitIsDroppedBeforeItIsReadAndServingGoesOn) {
+  auto svc = start({"annotator.max_message_bytes=65536"});
+  {
+    zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.connect(svc->endpoint());
+    raw.send(zmq::buffer(std::string(1 << 20, 'x')), zmq::send_flags::none);  // 1 MB
+    zmq::pollitem_t it{static_cast<void*>(raw), 0, ZMQ_POLLIN, 0};
+    EXPECT_EQ(zmq::poll(&it, 1, 500ms), 0) << "nothing is read, nothing is answered";
+  }
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("You kill the newt!")}, 5s);
+  ASSERT_TRUE(out) << "the service must keep serving";
+  EXPECT_EQ(out.value()[0].result, outcome::labelled);
+  EXPECT_EQ(counter("annotator_malformed_requests_total"), 0u) << "the oversized message never reached the decoder";
+}
+
+TEST_F(Service, StoppingEndsACallInFlightInsteadOfWaitingForItsTimeout) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 60000ms, false}; });
+  auto sets = openai(llm);
+  sets.push_back("annotator.openai.timeout_ms=120000");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  c.submit({nh("You kill the newt!")}, 60s);
+  for (int i = 0; i < 200 && llm.calls() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(llm.calls(), 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  svc->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << "the call would have held stop() for a minute";
+}
+
+TEST_F(Service, AnUnparsableLlmReplyIsStoredCutToTheLimit) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, std::string(100000, 'z'), 0ms, false}; });
+  auto sets = openai(llm);
+  sets.push_back("annotator.max_stored_reply_bytes=1000");
+  sets.push_back("annotator.openai.parse_retries=0");
+  auto svc = start(sets);
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({nh("It is a wall.")}, 5s);
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out.value()[0].result, outcome::labelled);
+  EXPECT_TRUE(out.value()[0].lab.from.resolved_by_policy);
+  std::stringstream dump;
+  ASSERT_TRUE(svc->store().export_jsonl(dump));
+  auto row = nlohmann::json::parse(dump.str().substr(0, dump.str().find('\n')));
+  const std::string raw = row["raw_reply"];
+  EXPECT_LT(raw.size(), 1100u);
+  EXPECT_NE(raw.find("99000 more bytes not kept"), std::string::npos) << raw.substr(990);
 }
 
 TEST_F(Service, AClientOfADeadEndpointTimesOutWithAClearError) {
