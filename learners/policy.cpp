@@ -198,11 +198,33 @@ core::result<std::unique_ptr<policy>> policy::make(const core::obs_layout& layou
   auto has = [&](const char* name) {
     return std::any_of(layout.arrays.begin(), layout.arrays.end(), [&](const auto& a) { return a.name == name; });
   };
+  // The NetHack net reads these arrays with exactly these shapes; arrays that only share the
+  // names (an external env, say) must not be read out of bounds.
+  static const core::array_spec nethack_arrays[] = {{"tty_chars", core::dtype::u8, {24, 80}},
+                                                    {"tty_colors", core::dtype::u8, {24, 80}},
+                                                    {"tty_cursor", core::dtype::i32, {2}},
+                                                    {"stats", core::dtype::f32, {25}}};
+  auto nethack_mismatch = [&]() -> std::string {
+    for (const auto& want : nethack_arrays) {
+      auto it = std::find_if(layout.arrays.begin(), layout.arrays.end(), [&](const auto& a) { return a.name == want.name; });
+      if (it == layout.arrays.end()) return "no array '" + want.name + "'";
+      if (!(*it == want)) {
+        core::obs_layout got, expected;
+        got.arrays = {*it};
+        expected.arrays = {want};
+        return "array " + core::describe(got).substr(0, core::describe(got).find(',')) + ", the NetHack network reads " +
+               core::describe(expected).substr(0, core::describe(expected).find(','));
+      }
+    }
+    return {};
+  };
   if (layout.actions == core::action_kind::text && layout.has_text) {
     p->kind = "text";
     p->model = detail::make_text_net(o);
   } else if (layout.actions == core::action_kind::discrete && has("tty_chars") && has("tty_colors") &&
              has("tty_cursor") && has("stats")) {
+    if (auto why = nethack_mismatch(); !why.empty())
+      return core::make_error(core::errc::invalid_argument, "the layout names NetHack's arrays but " + why);
     p->kind = "nethack";
     p->model = detail::make_nethack_net(layout, o);
   } else {

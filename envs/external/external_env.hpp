@@ -12,6 +12,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -21,6 +23,26 @@ namespace lantern::envs {
 
 /// The protocol version this build speaks (a server answers hello with the version it speaks).
 inline constexpr int external_protocol_version = 1;
+
+/// Bounds on what a server may declare, checked before anything is allocated.
+struct external_limits {
+  size_t max_obs_bytes = size_t{64} << 20;  ///< all arrays of one observation together
+  size_t max_arrays = 64, max_dims = 8;
+  int64_t max_actions = 1 << 20;
+  size_t max_text_bytes = size_t{1} << 20;  ///< observation text, caption, each candidate
+  size_t max_candidates = 4096;
+};
+
+/// Reads the `spec` of a hello answer (JSON). Every field is checked: dtypes, dimensions (the
+/// byte size of each array and of all together, without overflow, within the limits), the
+/// action kind and count. Errors name the field and the array.
+core::result<env_spec> parse_external_spec(std::string_view spec_json, const external_limits& limits = {});
+
+/// Writes an obs answer (its JSON header and its array frames, raw little-endian) into `out`,
+/// checked against the spec: the number and byte size of frames, the text and candidates'
+/// types and sizes. Pure (no socket): the wire decoder the tests and the fuzzer drive.
+core::status decode_external_obs(std::string_view header_json, const std::vector<std::string_view>& arrays,
+                                 const env_spec& spec, slot& out, const external_limits& limits = {});
 
 class external_env final : public env {
  public:

@@ -189,3 +189,83 @@ TEST(ExternalEnv, AWrongSizedArrayIsAnError) {
 
 }  // namespace
 }  // namespace lantern::envs
+
+namespace lantern::envs {
+namespace {
+
+std::string spec_with(const std::string& arrays, const std::string& actions = "\"actions\": \"discrete\", \"num_actions\": 4") {
+  return "{\"name\": \"hostile\", \"layout\": {\"arrays\": [" + arrays + "], " + actions + "}}";
+}
+
+TEST(ExternalSpec, DeclaredSizesAreBoundedAndMultipliedWithoutOverflow) {
+  // 2^32 x 2^32 u8 overflowed to 0 bytes and was accepted; 2^24 x 2^24 gave a bare bad_alloc.
+  auto overflow = parse_external_spec(spec_with(R"({"name": "big", "dtype": "u8", "shape": [4294967296, 4294967296]})"));
+  ASSERT_FALSE(overflow);
+  EXPECT_NE(overflow.error().message.find("array 'big' is larger than"), std::string::npos) << overflow.error().message;
+  auto huge = parse_external_spec(spec_with(R"({"name": "screen", "dtype": "f32", "shape": [16777216, 16777216]})"));
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("array 'screen'"), std::string::npos);
+  auto together = parse_external_spec(spec_with(R"({"name": "a", "dtype": "u8", "shape": [40000000]},
+                                                   {"name": "b", "dtype": "u8", "shape": [40000000]})"));
+  ASSERT_FALSE(together);
+  EXPECT_NE(together.error().message.find("together"), std::string::npos);
+  for (const char* bad : {R"({"name": "x", "dtype": "u8", "shape": [0]})", R"({"name": "x", "dtype": "u8", "shape": [-3]})",
+                          R"({"name": "x", "dtype": "u8", "shape": [2.5]})", R"({"name": "x", "dtype": "u8", "shape": []})",
+                          R"({"name": "x", "dtype": "u8", "shape": "24x80"})", R"({"name": "x", "dtype": "f64", "shape": [2]})",
+                          R"({"name": 7, "dtype": "u8", "shape": [2]})", R"([1, 2])"})
+    EXPECT_FALSE(parse_external_spec(spec_with(bad))) << bad;
+  auto ok = parse_external_spec(spec_with(R"({"name": "grid", "dtype": "u8", "shape": [9, 9]})"));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->layout.arrays[0].bytes(), 81u);
+}
+
+TEST(ExternalSpec, AnActionCountThatIsNotASmallIntegerIsNamed) {
+  // num_actions 10^30 gave a misleading error; a float or a string must not be read as a number.
+  for (const char* n : {"1e30", "100000000000000000000", "4.5", "\"four\"", "-2"}) {
+    auto r = parse_external_spec(spec_with("", std::string("\"actions\": \"discrete\", \"num_actions\": ") + n));
+    ASSERT_FALSE(r) << n;
+    EXPECT_NE(r.error().message.find("num_actions"), std::string::npos) << n << ": " << r.error().message;
+  }
+}
+
+TEST(ExternalSpec, EveryFieldOfAnObservationIsCheckedBeforeTheSlotIsWritten) {
+  auto spec = parse_external_spec(
+      R"({"name": "t", "layout": {"arrays": [{"name": "pos", "dtype": "f32", "shape": [2]}], "text": true,
+          "caption": true, "actions": "text"}})");
+  ASSERT_TRUE(spec) << spec.error().message;
+  core::obs_batch batch(spec->layout, 1);
+  slot out(batch, 0);
+  const std::string eight(8, '\0');
+  const std::vector<std::string_view> frames{eight};
+  auto ok = decode_external_obs(R"({"type": "obs", "text": "a room", "caption": "hi", "candidates": ["look"],
+                                    "reward": 1.5, "terminated": true})", frames, *spec, out);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(batch.text[0], "a room");
+  EXPECT_EQ(batch.reward[0], 1.5f);
+  EXPECT_TRUE(batch.terminated[0]);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"type": "obs", "text": "a", "candidates": ["look"], "reward": "lots"})", "'reward' must be a finite number"},
+      {R"({"type": "obs", "text": 5, "candidates": ["look"]})", "'text' must be a string"},
+      {R"({"type": "obs", "text": "a", "candidates": "look"})", "'candidates' must be a list"},
+      {R"({"type": "obs", "text": "a", "candidates": [1]})", "a candidate command is not a string"},
+      {R"({"type": "obs", "text": "a", "candidates": []})", "offered no candidate"},
+      {R"({"type": "obs", "text": "a", "candidates": ["x"], "terminated": "yes"})", "'terminated' must be true or false"},
+      {R"({"type": 7})", "expected an obs answer"},
+      {R"({"type": "error", "message": 12})", "the server reports"},
+      {R"([])", "not a JSON object"},
+  };
+  for (const auto& [header, why] : bad) {
+    batch.text[0] = "untouched";
+    auto r = decode_external_obs(header, frames, *spec, out);
+    ASSERT_FALSE(r) << header;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << header << ": " << r.error().message;
+    EXPECT_EQ(batch.text[0], "untouched") << "a refused answer writes nothing";
+  }
+  auto wrong_size = decode_external_obs(R"({"type": "obs", "text": "a", "candidates": ["x"]})",
+                                        {std::string_view(eight).substr(0, 7)}, *spec, out);
+  ASSERT_FALSE(wrong_size);
+  EXPECT_NE(wrong_size.error().message.find("array 'pos' has 7 bytes, the spec says 8"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lantern::envs

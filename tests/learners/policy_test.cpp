@@ -88,6 +88,15 @@ TEST(Policy, UnsupportedLayoutsAreAClearError) {
   EXPECT_NE(p.error().message.find("no policy network"), std::string::npos);
 }
 
+TEST(Policy, ArraysNamedLikeNetHacksWithOtherShapesAreRefusedNotReadOutOfBounds) {
+  auto l = nethack_layout();
+  l.arrays[0].shape = {4, 4};  // tty_chars, but 4x4: the NetHack net would read 24x80 bytes
+  auto p = policy::make(l, {});
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("tty_chars u8[4x4], the NetHack network reads tty_chars u8[24x80]"), std::string::npos)
+      << p.error().message;
+}
+
 TEST(Appo, LearnsTheRewardingCommandOfATextBandit) {
   configure_runtime(1);
   auto made = policy::make(text_layout(), {});
