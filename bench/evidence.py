@@ -44,6 +44,8 @@ FAMILIES = {
             ("bow", "bag-of-words (no LLM)", ["--set", "reward.model=bow"]),
             ("reward-free", "ONI classification, reward-free",
              ["--set", "reward.model=classification", "--set", "shaping.extrinsic_coef=0"]),
+            ("classification-ext1", "ONI classification, extrinsic coef 1 (the first release's)",
+             ["--set", "reward.model=classification", "--set", "shaping.extrinsic_coef=1"]),
         ],
     },
     "coin": {
@@ -67,6 +69,7 @@ FAMILIES = {
         "config": "configs/train-nethack-score.toml",
         "sets": [],
         "metric": "score",
+        "episodes": 50,  # an episode is hundreds of steps of a real game
         "variants": [
             ("none", "extrinsic only", ["--set", "reward.model=none", "--set", "shaping.intrinsic_coef=0"]),
             ("retrieval", "ONI retrieval (default)", ["--set", "reward.model=retrieval"]),
@@ -95,6 +98,7 @@ def run(cmd, log):
 
 
 def train_and_eval(family, spec, name, sets, seed, out, steps, episodes):
+    episodes = spec.get("episodes", episodes)
     d = os.path.join(out, family, f"{name}-{seed}")
     result = os.path.join(d, "eval.json")
     if os.path.exists(result):
@@ -125,6 +129,7 @@ def train_and_eval(family, spec, name, sets, seed, out, steps, episodes):
 
 
 def random_baseline(family, out, seed, episodes):
+    episodes = FAMILIES[family].get("episodes", episodes)
     d = os.path.join(out, family, f"random-{seed}")
     result = os.path.join(d, "eval.json")
     if os.path.exists(result):
@@ -261,7 +266,7 @@ def main():
         head = "success" if metric == "success" else "mean score"
         sections.append("\n".join([
             f"## {spec['title']}", "",
-            f"{len(seeds)} seeds per row, {budget:,} environment steps per run, {args.episodes} evaluation "
+            f"{len(seeds)} seeds per row, {budget:,} environment steps per run, {spec.get('episodes', args.episodes)} evaluation "
             f"episodes per seed on games the run never trained on (`lantern eval`: a fixed number of episodes, each "
             f"from its start; sampled actions). ± is the 95% Student-t interval over seeds.", "",
             f"| variant | {head} (mean ± 95% CI) | vs extrinsic only | return | per seed | train s |",
