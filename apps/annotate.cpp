@@ -175,7 +175,8 @@ std::function<int()> add_annotate(CLI::App& app, const core::schema& s, common_f
   cmd->add_option("--base-url", a->base_url, "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1");
   cmd->add_option("--model", a->model, "model name as the server knows it");
   cmd->add_option("--connect", a->connect, "a running annotator service (tcp://HOST:PORT) instead of the embedded one");
-  cmd->add_option("--timeout-ms", a->timeout_ms, "how long to wait for the labels (annotator.deadline_ms)");
+  cmd->add_option("--timeout-ms", a->timeout_ms, "how long to wait for the labels (annotator.deadline_ms)")
+      ->check(strict_integer(1, 86400000));
   cmd->add_option("captions", a->captions, "captions to label");
   return [&s, &f, a] { return run_annotate(s, f, *a); };
 }

@@ -24,6 +24,10 @@ struct common_flags {
 /// Adds --config, --set and --log-level to a subcommand.
 void add_common_flags(CLI::App& cmd, common_flags& f);
 
+/// A CLI check that the text is a decimal integer within [lo, hi], read strictly before CLI11
+/// converts it (CLI11 saturates out-of-range integers).
+CLI::Validator strict_integer(int64_t lo, int64_t hi);
+
 /// Loads the config; on error prints it and returns nullopt.
 std::optional<core::config> load_config(const core::schema& s, const common_flags& f);
 

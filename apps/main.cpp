@@ -1,4 +1,6 @@
 // The `lantern` binary: one program, one subcommand per job.
+#include <cerrno>
+#include <cstdlib>
 #include <iostream>
 
 #include "actors/training.hpp"
@@ -14,6 +16,21 @@ void add_common_flags(CLI::App& cmd, common_flags& f) {
   cmd.add_option("--set", f.overrides, "override a config key: --set section.key=value (repeatable)")
       ->allow_extra_args(false);  // one value per --set: what follows is an argument
   cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+}
+
+CLI::Validator strict_integer(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        // CLI11 saturates an integer out of range (10^20 became 2^63-1): read it strictly first.
+        errno = 0;
+        char* end = nullptr;
+        const long long v = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0') return "'" + text + "' is not an integer";
+        if (errno == ERANGE || v < lo || v > hi)
+          return "'" + text + "' is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        return {};
+      },
+      "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
 std::optional<core::config> load_config(const core::schema& s, const common_flags& f) {
@@ -53,7 +70,16 @@ int main(int argc, char** argv) {
   auto run_node = apps::add_node(app, registry, schema, flags);
   auto run_envs = apps::add_envs(app, registry, schema, flags);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the reason
+    return 2;     // a bad command line is a usage error, like a bad config
+  }
   if (auto st = core::setup_logging(flags.log_level); !st) {
     std::cerr << "lantern: " << st.error().message << "\n";
     return 2;

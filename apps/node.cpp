@@ -128,7 +128,8 @@ std::function<int()> add_node(CLI::App& app, const envs::env_registry& reg, cons
       ->capture_default_str();
   cmd->add_option("--join", n->join, "other nodes: the head's HOST:PORT");
   cmd->add_option("--name", n->name, "this node's name (default: the host name); a node keeps its id by name");
-  cmd->add_option("--runners", n->runners, "envs nodes: runners to start (default: the run's train.runners)");
+  cmd->add_option("--runners", n->runners, "envs nodes: runners to start (default: the run's train.runners)")
+      ->check(strict_integer(0, 256));
   add_train_flags(*cmd, n->train);
   return [&reg, &s, &f, n] {
     if (f.log_level == "warn") (void)core::setup_logging("info");  // a node says who joins and leaves
@@ -143,15 +144,17 @@ std::function<int()> add_envs(CLI::App& app, const envs::env_registry& reg, cons
   auto add_head = [&, e](CLI::App* sub) {
     add_common_flags(*sub, f);
     sub->add_option("--head", e->head, "the head's HOST:PORT")->capture_default_str();
-    sub->add_option("--timeout-ms", e->timeout_ms, "how long to wait for the head (default cluster.request_timeout_ms)");
+    sub->add_option("--timeout-ms", e->timeout_ms, "how long to wait for the head (default cluster.request_timeout_ms)")
+        ->check(strict_integer(1, 86400000));
   };
   auto* attach = cmd->add_subcommand("attach", "connect runners to an environment server (docs/external-envs.md)");
   add_head(attach);
   attach->add_option("--name", e->name, "a name for this env on the cluster")->required();
   attach->add_option("--endpoint", e->endpoint, "the server's ZeroMQ endpoint, e.g. tcp://10.0.0.5:7800")->required();
   attach->add_option("--node", e->node, "the node whose gateway connects (default: the head)");
-  attach->add_option("--runners", e->runners, "runners (default cluster.attach_runners)");
-  attach->add_option("--envs", e->envs, "envs per runner: connections to the server (default cluster.attach_envs)");
+  attach->add_option("--runners", e->runners, "runners (default cluster.attach_runners)")->check(strict_integer(1, 256));
+  attach->add_option("--envs", e->envs, "envs per runner: connections to the server (default cluster.attach_envs)")
+      ->check(strict_integer(1, 4096));
   auto* detach = cmd->add_subcommand("detach", "stop the runners of an attached environment server");
   add_head(detach);
   detach->add_option("--name", e->name, "the env's name")->required();

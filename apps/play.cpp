@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "apps/commands.hpp"
 #include "core/rng.hpp"
@@ -203,8 +204,8 @@ std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, cons
   cmd->add_option("--agent", flags->agent, "human, random or policy (play.agent)");
   cmd->add_option("--run-dir", flags->run_dir, "--agent policy: the run whose latest policy plays (its env and settings)");
   cmd->add_flag("--greedy", flags->greedy, "--agent policy: take the most likely action instead of sampling");
-  cmd->add_option("--seed", flags->seed, "seed (play.seed)");
-  cmd->add_option("--episodes", flags->episodes, "episodes to play (play.episodes)");
+  cmd->add_option("--seed", flags->seed, "seed (play.seed)")->check(strict_integer(0, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--episodes", flags->episodes, "episodes to play (play.episodes)")->check(strict_integer(1, 1000000000));
   cmd->add_option("--show", flags->show, "steps, episodes or summary (play.show)");
   return [&reg, &s, &f, flags]() -> int {
     auto cfg = load_config(s, f);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -257,8 +258,9 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
         run->pol->act(*obs, h, actions, logp, rng, e.greedy);
       }
       obs = &vec->step(actions);
-      for (size_t i = 0; i < vec->size(); ++i)
-        if (obs->terminated[i] || obs->truncated[i]) run->pol->reset_state(h, i);
+      if (!random_agent)
+        for (size_t i = 0; i < vec->size(); ++i)
+          if (obs->terminated[i] || obs->truncated[i]) run->pol->reset_state(h, i);
       for (const auto& ep : vec->drain_finished()) {
         if (counted[ep.env] >= quota[ep.env]) continue;
         ++counted[ep.env];
@@ -299,7 +301,8 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
 void add_train_flags(CLI::App& cmd, train_flags& t) {
   cmd.add_option("--run-dir", t.run_dir, "where the run's config, metrics, checkpoints and plot go (default runs/<time>)");
   cmd.add_option("--resume", t.resume, "continue the run in this directory from its last checkpoint");
-  cmd.add_option("--steps", t.steps, "env steps to train for (train.steps)");
+  cmd.add_option("--steps", t.steps, "env steps to train for (train.steps)")
+      ->check(strict_integer(1, std::numeric_limits<int64_t>::max()));
 }
 
 std::function<int()> add_train(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {
@@ -317,12 +320,12 @@ std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, cons
   cmd->add_option("--run-dir", e->run_dir, "the run directory")->required();
   cmd->add_option("--episodes", e->episodes, "episodes to play, fixed in advance")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+      ->check(strict_integer(1, 100000000));
   cmd->add_option("--envs", e->envs, "envs playing at once (each plays its share of the episodes from their start)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+      ->check(strict_integer(1, 4096));
   cmd->add_option("--seed", e->seed, "seed of the games (default: the run's seed + 1000003, games it never trained on)")
-      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+      ->check(strict_integer(0, std::numeric_limits<int64_t>::max()));
   cmd->add_flag("--greedy", e->greedy, "take the most likely action instead of sampling");
   cmd->add_option("--agent", e->agent, "policy (the run's) or random (uniform over the actions on offer, on the same "
                                        "games: the baseline)")

@@ -22,7 +22,7 @@ import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-LANTERN = os.path.join(ROOT, "build", "bin", "lantern")
+LANTERN = os.environ.get("LANTERN_BIN", os.path.join(ROOT, "build", "bin", "lantern"))
 
 # Two-sided 95% quantiles of Student's t, by degrees of freedom.
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}

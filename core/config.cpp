@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -228,17 +229,30 @@ std::string schema::to_markdown() const {
   return out.str();
 }
 
-config::config(const schema& s) : schema_(&s) {
+config::config(const schema& s) : schema_(std::make_shared<const schema>(s)) {
   for (const auto& o : s.options()) values_.emplace(o.key, entry{o.default_value, "default"});
 }
 
 result<config> config::load(const schema& s, const std::string& file, const std::vector<std::string>& overrides) {
   if (file.empty()) return parse(s, "", "", overrides);
+  // Only a regular file of sane size: a directory read as empty, /dev/zero grew without end and
+  // a FIFO blocked for ever.
+  constexpr uintmax_t max_bytes = 16u << 20;
+  std::error_code ec;
+  const auto st = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::exists(st)) return make_error(errc::config, "cannot open config file '" + file + "': no such file");
+  if (std::filesystem::is_directory(st)) return make_error(errc::config, "config file '" + file + "' is a directory");
+  if (!std::filesystem::is_regular_file(st))
+    return make_error(errc::config, "config file '" + file + "' is not a regular file (a device, a FIFO or a socket)");
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec || size > max_bytes)
+    return make_error(errc::config, "config file '" + file + "' is larger than 16 MiB: not a config");
   std::ifstream in(file, std::ios::binary);
   if (!in) return make_error(errc::config, "cannot open config file '" + file + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(s, text.str(), file, overrides);
+  std::string text(static_cast<size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return parse(s, text, file, overrides);
 }
 
 result<config> config::parse(const schema& s, std::string_view toml_text, const std::string& origin,

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,7 +98,9 @@ class config {
   };
   const entry& at(std::string_view key) const;
   std::map<std::string, entry, std::less<>> values_;
-  const schema* schema_ = nullptr;
+  // A copy of the schema it was loaded with (shared by copies of the config): the schema a
+  // caller passed may be gone by the time set() needs it.
+  std::shared_ptr<const schema> schema_;
 };
 
 /// A view of the keys under one prefix: `view.integer("rooms")` reads "<prefix>.rooms".

@@ -289,6 +289,7 @@ void policy::act(const core::obs_batch& obs, std::vector<float>& state, std::vec
 
 void policy::reset_state(std::vector<float>& state, size_t env) const {
   const size_t H = state_size();
+  if ((env + 1) * H > state.size()) return;  // no state yet for this env: nothing to reset
   std::fill(state.begin() + static_cast<long>(env * H), state.begin() + static_cast<long>((env + 1) * H), 0.0f);
 }
 
