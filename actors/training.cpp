@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -61,6 +63,7 @@ struct learner_state {
   std::map<uint64_t, caf::actor> runners;
   caf::actor reward_learner;
   int weights_every = 1;
+  uint64_t fail_at_update = 0;
   uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, reward_version = 0;
   std::deque<float> recent_returns;
   std::deque<uint8_t> recent_success;
@@ -80,6 +83,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
   s.rewards = std::move(rm.value());
   s.shape = learners::shaping_from(cfg);
   s.weights_every = static_cast<int>(cfg.integer("train.weights_every"));
+  s.fail_at_update = static_cast<uint64_t>(cfg.integer("train.fail_learner_at_update"));
   s.max_forwarded = static_cast<size_t>(cfg.integer("train.max_pending"));
   if (resume.parts.count("policy")) {
     if (auto ok = s.pol->load_weights(resume.parts["policy"]); !ok) throw std::runtime_error(ok.error().message);
@@ -150,6 +154,8 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
             if (!caption.empty() && st.forwarded.insert(caption).second) fresh.push_back(caption);
           }
         }
+        if (st.fail_at_update > 0 && st.updates + 1 == st.fail_at_update)
+          throw std::runtime_error("failure injected by train.fail_learner_at_update");
         // Policy lag: updates applied since the weights that acted.
         const uint64_t lag = st.appo->version() - std::min<uint64_t>(m.policy_version, st.appo->version());
         auto up = st.appo->update(*r, total);
@@ -384,6 +390,28 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
   };
 }
 
+// Watches the learners: if one stops for any reason but the run's own shutdown, the run ends
+// with that reason instead of waiting for progress that will never come.
+struct watch_result {
+  std::mutex mutex;
+  std::string reason;  // empty: both alive
+};
+
+caf::behavior watcher(caf::event_based_actor* self, caf::actor learner, caf::actor rewards,
+                      std::shared_ptr<watch_result> out) {
+  self->monitor(learner);
+  self->monitor(rewards);
+  const auto learner_addr = learner.address();
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    if (dm.reason == caf::exit_reason::user_shutdown) return;
+    std::lock_guard lock(out->mutex);
+    if (out->reason.empty())
+      out->reason = std::string(dm.source == learner_addr ? "the policy learner" : "the reward learner") + " stopped: " +
+                    self->system().render(dm.reason);
+  });
+  return {[](halt_atom) {}};
+}
+
 }  // namespace
 
 void add_training_options(core::schema& s) {
@@ -414,6 +442,7 @@ void add_training_options(core::schema& s) {
   s.real("train.progress_seconds", 5.0, "seconds between progress lines", 0.05);
   s.real("train.checkpoint_seconds", 300.0, "seconds between checkpoints", 1.0);
   s.integer("train.fail_runner_at_tick", 0, "testing: runner 0's first incarnation throws at this tick (0: never)", 0);
+  s.integer("train.fail_learner_at_update", 0, "testing: the policy learner throws at this update (0: never)", 0);
 }
 
 void add_run_options(core::schema& s, const envs::env_registry& registry) {
@@ -463,6 +492,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   ccfg.set("logger.verbosity", caf::atom("quiet"));
   if (hooks.configure) hooks.configure(ccfg);
   training_state state_in = resume ? *resume : training_state{};
+  std::optional<core::error_info> run_error;
   progress p;
   training_state out;
   {
@@ -477,6 +507,12 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
         if (service) service->stop();
         return ok.error();
       }
+    auto failed = std::make_shared<watch_result>();
+    auto watch = sys.spawn(watcher, learner, rewards, failed);  // held here: see notes/toolchain.md 3.4
+    auto learner_failure = [&] {
+      std::lock_guard lock(failed->mutex);
+      return failed->reason;
+    };
     auto setup = std::make_shared<runner_setup>(runner_setup{cfg, &registry, env, ctx.layout, 0, runners, true});
     caf::actor sup;
     if (runners > 0) sup = spawn_runners(sys, setup, learner);
@@ -549,9 +585,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
     const auto ckpt_every = std::chrono::duration<double>(cfg.real("train.checkpoint_seconds"));
     auto next = start + std::chrono::duration_cast<clock_type::duration>(every);
     auto next_ckpt = start + std::chrono::duration_cast<clock_type::duration>(ckpt_every);
+    std::string failure;
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (stop && stop()) break;
+      if (failure = learner_failure(); !failure.empty()) break;
       if (on_checkpoint && clock_type::now() >= next_ckpt) {
         next_ckpt += std::chrono::duration_cast<clock_type::duration>(ckpt_every);
         collect();
@@ -564,18 +602,30 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       if (p.env_steps >= target) break;
     }
     if (sup) self->send(sup, halt_atom::value);
+    if (!failure.empty()) {
+      spdlog::error("training: {}; the run ends", failure);
+      self->send_exit(learner, caf::exit_reason::user_shutdown);
+      self->send_exit(rewards, caf::exit_reason::user_shutdown);
+      self->send_exit(watch, caf::exit_reason::user_shutdown);
+      run_error = core::make_error(core::errc::internal, failure);
+    }
     // Labels still pending get a short while to arrive (they are saved with the run anyway).
     const auto drain_until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                      std::chrono::duration<double>(cfg.real("train.label_drain_seconds")));
-    for (collect(); p.labels_pending > 0 && clock_type::now() < drain_until && !(stop && stop()); collect())
+    for (collect(); failure.empty() && p.labels_pending > 0 && clock_type::now() < drain_until && !(stop && stop());
+         collect())
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (hooks.stopping) hooks.stopping(sys);
-    collect();
-    out = save();
+    if (failure.empty()) {
+      collect();
+      out = save();
+    }
     self->send_exit(learner, caf::exit_reason::user_shutdown);
     self->send_exit(rewards, caf::exit_reason::user_shutdown);
+    self->send_exit(watch, caf::exit_reason::user_shutdown);
   }
   if (service) service->stop();
+  if (run_error) return *run_error;
   return std::make_pair(p, out);
 }
 

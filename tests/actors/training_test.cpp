@@ -92,6 +92,14 @@ TEST_F(Training, ARunnerThatThrowsIsRestartedAndTrainingGoesOn) {
   EXPECT_GE(r.value().first.env_steps, 4000u);
 }
 
+TEST_F(Training, ALearnerThatThrowsEndsTheRunWithItsReasonInsteadOfHanging) {
+  // Before, the stats loop only logged "no stats from the learner" and waited for ever.
+  auto r = run_training(config({"train.steps=1000000", "train.fail_learner_at_update=3"}), registry, nullptr, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("the policy learner stopped"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("train.fail_learner_at_update"), std::string::npos) << r.error().message;
+}
+
 TEST_F(Training, ResumeContinuesCountersLabelsAndTheRewardDataset) {
   auto first = run_training(config({"train.steps=3000"}), registry, nullptr, {});
   ASSERT_TRUE(first) << first.error().message;
