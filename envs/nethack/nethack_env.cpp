@@ -158,15 +158,37 @@ nethack_env::~nethack_env() {
   if (!standby_dir_.empty()) fs::remove_all(standby_dir_, ec);
 }
 
+core::status private_directory(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dir).parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return core::make_error(core::errc::io, "cannot create " + dir + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return core::make_error(core::errc::io, "cannot stat " + dir + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return core::make_error(core::errc::io, dir + " is not a directory (a symbolic link?): NetHack's playground must be a "
+                                            "private directory");
+  if (st.st_uid != ::getuid())
+    return core::make_error(core::errc::io, dir + " belongs to another user (uid " + std::to_string(st.st_uid) +
+                                            "): NetHack's playground must be this user's alone (env.nethack.runtime_dir)");
+  if ((st.st_mode & 077) != 0) {
+    if (::chmod(dir.c_str(), 0700) != 0)
+      return core::make_error(core::errc::io, dir + " is open to other users and cannot be made private: " +
+                                              std::strerror(errno));
+  }
+  return {};
+}
+
 core::status nethack_env::prepare_playground() {
   std::error_code ec;
   std::string root = opt_.runtime_dir;
   if (root.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    root = std::string(tmp && *tmp ? tmp : "/tmp") + "/lantern-nethack";
+    root = std::string(tmp && *tmp ? tmp : "/tmp") + "/lantern-nethack-" + std::to_string(::getuid());
   }
-  fs::create_directories(root, ec);
-  if (ec) return core::make_error(core::errc::io, "cannot create " + root + ": " + ec.message());
+  // The playground holds a copy of the game that Lantern runs: it must be this user's alone. A
+  // shared, predictable directory let anyone plant a binary there first.
+  if (auto st = private_directory(root); !st) return st;
   // Playgrounds of processes that died without cleaning up.
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     std::string n = entry.path().filename().string();
@@ -178,7 +200,13 @@ core::status nethack_env::prepare_playground() {
   if (!fs::exists(opt_.binary)) return core::make_error(core::errc::not_found, "NetHack binary not found: " + opt_.binary +
                                                                                  " (install nethack-console)");
   binary_copy_ = root + "/nethack-" + std::to_string(fs::file_size(opt_.binary, ec));
-  if (!fs::exists(binary_copy_)) {
+  if (fs::exists(binary_copy_)) {
+    struct stat bs {};
+    if (::lstat(binary_copy_.c_str(), &bs) != 0 || !S_ISREG(bs.st_mode) || bs.st_uid != ::getuid() ||
+        (bs.st_mode & 022) != 0)
+      return core::make_error(core::errc::io, binary_copy_ + " is not a plain file of this user's that only it can "
+                                              "write: not running it (remove it, or set env.nethack.runtime_dir)");
+  } else {
     std::string tmp = binary_copy_ + ".tmp" + std::to_string(getpid());
     fs::copy_file(opt_.binary, tmp, fs::copy_options::overwrite_existing, ec);
     if (ec) return core::make_error(core::errc::io, "cannot copy " + opt_.binary + ": " + ec.message());

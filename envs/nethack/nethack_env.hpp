@@ -51,6 +51,11 @@ struct nethack_options {
   std::string shim;                  ///< "" = the shim built with Lantern
 };
 
+/// Creates `dir` (mode 0700) or checks it: a real directory (not a symbolic link), owned by
+/// this user, closed to others (a group- or world-open one is made private). NetHack's
+/// playground runs a copy of the game from there, so it must be this user's alone.
+core::status private_directory(const std::string& dir);
+
 class nethack_env final : public env {
  public:
   static constexpr const char* name = "nethack";

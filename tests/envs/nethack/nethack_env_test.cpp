@@ -2,6 +2,7 @@
 #include "envs/nethack/nethack_env.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -265,6 +266,46 @@ TEST_F(NetHack, ThePlaygroundIsPrivateAndRemovedWithTheEnv) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/nethackrc"));
   }
   EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+}  // namespace
+}  // namespace lantern::envs::nethack
+
+namespace lantern::envs::nethack {
+namespace {
+
+TEST(Playground, IsAPrivateDirectoryOfThisUserOrARefusal) {
+  const std::string base = ::testing::TempDir() + "lantern-playground-" + std::to_string(::getpid());
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string fresh = base + "/fresh";
+  ASSERT_TRUE(private_directory(fresh));
+  struct stat st {};
+  ASSERT_EQ(::stat(fresh.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // Open to others: made private.
+  const std::string open = base + "/open";
+  ASSERT_EQ(::mkdir(open.c_str(), 0777), 0);
+  ::chmod(open.c_str(), 0777);
+  ASSERT_TRUE(private_directory(open));
+  ASSERT_EQ(::stat(open.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // A symbolic link planted where the playground goes: refused.
+  const std::string link = base + "/link";
+  std::filesystem::create_directory_symlink(fresh, link);
+  auto r = private_directory(link);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not a directory (a symbolic link?)"), std::string::npos) << r.error().message;
+  // Another user's directory: refused (root can make one to test with).
+  if (::getuid() == 0) {
+    const std::string theirs = base + "/theirs";
+    ASSERT_EQ(::mkdir(theirs.c_str(), 0700), 0);
+    ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+    auto other = private_directory(theirs);
+    ASSERT_FALSE(other);
+    EXPECT_NE(other.error().message.find("belongs to another user"), std::string::npos) << other.error().message;
+  }
+  std::filesystem::remove_all(base);
 }
 
 }  // namespace
