@@ -28,7 +28,7 @@ add_library(CAF::openssl SHARED IMPORTED)
 set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
   INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL")
 
-if(LANTERN_BUILD_TESTS)
+if(LANTERN_BUILD_TESTS AND NOT LANTERN_FUZZ)
   find_package(GTest REQUIRED)
 endif()
 
@@ -38,4 +38,6 @@ find_package(SQLite3 REQUIRED)                            # target SQLite::SQLit
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # OpenAI-compatible HTTP client
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)        # linear-time matching for the rules backend
 find_package(cereal REQUIRED)                             # target cereal::cereal (checkpoints, wire)
-find_package(Torch REQUIRED)                              # ${TORCH_LIBRARIES}; used by learners/ only
+if(NOT LANTERN_FUZZ)
+  find_package(Torch REQUIRED)                            # ${TORCH_LIBRARIES}; used by learners/ only
+endif()

@@ -16,8 +16,8 @@ packages=(
   # config, CLI, logging, JSON, HTTP, storage
   libtomlplusplus-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
   libsqlite3-dev sqlite3 libre2-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; clang and libFuzzer for the fuzz targets of every decoder
+  libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev
   # NetHack: the real game, decoded from its terminal by libvterm
   nethack-console libvterm-dev
   # example external environments and plots

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (GoogleTest suites, the layering check
-# and the command-line tests) through ctest. LANTERN_SANITIZE=1 builds and runs them under
-# AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/.
+# Installs what is missing, builds, and runs every test (GoogleTest suites, the layering check,
+# the command-line tests, real processes, and the fuzz targets for a bounded time) through
+# ctest. LANTERN_SANITIZE=1 builds and runs them under AddressSanitizer and
+# UndefinedBehaviorSanitizer in build-asan/.
 # Usage: bash scripts/test.sh [extra ctest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+bash scripts/build-fuzz.sh   # the fuzz targets the suite runs (clang's libFuzzer; build-fuzz/)
 build_dir=build
 if [[ "${LANTERN_SANITIZE:-0}" == "1" ]]; then
   build_dir=build-asan
