@@ -36,8 +36,14 @@ class net : public torch::nn::Module {
   virtual step_out step(const step_view& v, const torch::Tensor& state) = 0;
 };
 
+/// Text actions: each env's candidate commands (bags of hashed features through `embed` and
+/// `in`) scored against the env's query row; [B, most candidates], missing ones at -1e9.
+torch::Tensor score_candidates(const step_view& v, const torch::Tensor& query, torch::nn::EmbeddingBag& embed,
+                               torch::nn::Linear& in, uint32_t buckets);
+
 std::shared_ptr<net> make_text_net(const policy_options& o);
 std::shared_ptr<net> make_nethack_net(const core::obs_layout& layout, const policy_options& o);
+std::shared_ptr<net> make_generic_net(const core::obs_layout& layout, const policy_options& o);
 
 }  // namespace lantern::learners::detail
 

@@ -7,6 +7,9 @@ void add_learner_options(core::schema& s) {
   s.integer("policy.embed", 32, "embedding width of hashed text features", 4, 1024);
   s.integer("policy.buckets", 1 << 14, "hashed text feature buckets", 256, 1 << 24);
   s.integer("policy.seed", 1, "seed of the policy's initial weights and action sampling", 0);
+  s.string("policy.net", "auto", "the policy network: generic (built from any observation layout), text (text games), "
+           "nethack (NetHack's screen and stats), or auto (nethack for NetHack's arrays, text for text only, else "
+           "generic)", {"auto", "generic", "text", "nethack"});
 
   s.real("appo.gamma", 0.99, "discount", 0.0, 1.0);
   s.real("appo.rho_bar", 1.0, "V-trace importance ratio clip for the targets", 0.0);
@@ -45,6 +48,7 @@ policy_options policy_options_from(const core::config& c) {
   o.embed = static_cast<int>(c.integer("policy.embed"));
   o.buckets = static_cast<uint32_t>(c.integer("policy.buckets"));
   o.seed = static_cast<uint64_t>(c.integer("policy.seed"));
+  o.net = c.string("policy.net");
   return o;
 }
 

@@ -29,19 +29,36 @@ step_view view_of(const core::rollout& r, size_t t) {
   return v;
 }
 
-namespace {
-
-bags encode_texts(const std::string* texts, int64_t n, uint32_t buckets) {
-  std::vector<int64_t> ids, offsets;
-  for (int64_t i = 0; i < n; ++i) {
-    offsets.push_back(static_cast<int64_t>(ids.size()));
-    hashed_features(texts[i], buckets, ids);
-    if (static_cast<int64_t>(ids.size()) == offsets.back()) ids.push_back(0);
+torch::Tensor score_candidates(const step_view& v, const torch::Tensor& query, torch::nn::EmbeddingBag& embed,
+                               torch::nn::Linear& in, uint32_t buckets) {
+  constexpr float masked_logit = -1e9f;
+  // All candidates of all envs in one bag; then scatter the scores into [B, max].
+  std::vector<std::string> flat;
+  std::vector<int64_t> owner, slot;
+  int64_t widest = 1;
+  for (int64_t b = 0; b < v.batch; ++b) {
+    const auto& c = v.candidates[b];
+    widest = std::max<int64_t>(widest, static_cast<int64_t>(c.size()));
+    for (size_t k = 0; k < c.size(); ++k) {
+      flat.push_back(c[k]);
+      owner.push_back(b);
+      slot.push_back(static_cast<int64_t>(k));
+    }
   }
-  return {torch::tensor(ids, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
+  auto logits = torch::full({v.batch, widest}, masked_logit);
+  if (!flat.empty()) {
+    auto cin = encode_texts(flat.data(), static_cast<int64_t>(flat.size()), buckets);
+    auto cmd = torch::relu(in(embed(cin.ids, cin.offsets)));  // [C, H]
+    auto own = torch::tensor(owner, torch::kInt64);
+    auto q = query.index_select(0, own);                       // [C, H]
+    auto scores = (q * cmd).sum(1) / std::sqrt(static_cast<double>(query.size(1)));
+    logits = logits.index_put({own, torch::tensor(slot, torch::kInt64)}, scores);
+  }
+  return logits;
 }
 
-constexpr float masked_logit = -1e9f;
+namespace {
+
 
 // Text games: a bag of hashed features of the observation text -> GRU; each candidate command
 // is encoded the same way (its own embedding) and scored against the state.
@@ -65,28 +82,7 @@ class text_net final : public net {
     auto in = encode_texts(v.text, v.batch, o_.buckets);
     auto x = torch::relu(obs_in(obs_embed(in.ids, in.offsets)));
     auto h = core(x, state);
-    // All candidates of all envs in one bag; then scatter the scores into [B, max].
-    std::vector<std::string> flat;
-    std::vector<int64_t> owner, slot;
-    int64_t widest = 1;
-    for (int64_t b = 0; b < v.batch; ++b) {
-      const auto& c = v.candidates[b];
-      widest = std::max<int64_t>(widest, static_cast<int64_t>(c.size()));
-      for (size_t k = 0; k < c.size(); ++k) {
-        flat.push_back(c[k]);
-        owner.push_back(b);
-        slot.push_back(static_cast<int64_t>(k));
-      }
-    }
-    auto logits = torch::full({v.batch, widest}, masked_logit);
-    if (!flat.empty()) {
-      auto cin = encode_texts(flat.data(), static_cast<int64_t>(flat.size()), o_.buckets);
-      auto cmd = torch::relu(cmd_in(cmd_embed(cin.ids, cin.offsets)));  // [C, H]
-      auto own = torch::tensor(owner, torch::kInt64);
-      auto q = query(h).index_select(0, own);                            // [C, H]
-      auto scores = (q * cmd).sum(1) / std::sqrt(static_cast<double>(o_.hidden));
-      logits = logits.index_put({own, torch::tensor(slot, torch::kInt64)}, scores);
-    }
+    auto logits = score_candidates(v, query(h), cmd_embed, cmd_in, o_.buckets);
     return {logits, value(h).squeeze(1), h};
   }
 
@@ -218,18 +214,38 @@ core::result<std::unique_ptr<policy>> policy::make(const core::obs_layout& layou
     }
     return {};
   };
-  if (layout.actions == core::action_kind::text && layout.has_text) {
-    p->kind = "text";
-    p->model = detail::make_text_net(o);
-  } else if (layout.actions == core::action_kind::discrete && has("tty_chars") && has("tty_colors") &&
-             has("tty_cursor") && has("stats")) {
-    if (auto why = nethack_mismatch(); !why.empty())
-      return core::make_error(core::errc::invalid_argument, "the layout names NetHack's arrays but " + why);
+  auto refuse = [&](const std::string& why) {
+    return core::make_error(core::errc::invalid_argument, "policy.net = '" + o.net + "' cannot read this layout (" +
+                                                              core::describe(layout) + "): " + why);
+  };
+  const bool nethack_names = has("tty_chars") && has("tty_colors") && has("tty_cursor") && has("stats");
+  const bool nethack_fits = layout.actions == core::action_kind::discrete && nethack_names && nethack_mismatch().empty();
+  const bool text_only = layout.actions == core::action_kind::text && layout.has_text && layout.arrays.empty();
+  std::string net = o.net;
+  if (net == "auto") net = nethack_fits ? "nethack" : text_only ? "text" : "generic";
+  if (net == "nethack") {
+    if (layout.actions != core::action_kind::discrete) return refuse("the NetHack network takes discrete actions");
+    if (auto why = nethack_mismatch(); !why.empty()) return refuse("the layout has " + why);
     p->kind = "nethack";
     p->model = detail::make_nethack_net(layout, o);
+  } else if (net == "text") {
+    if (!text_only)
+      return refuse("the text network reads the observation text and scores candidate commands, nothing else "
+                    "(policy.net = generic reads arrays too)");
+    p->kind = "text";
+    p->model = detail::make_text_net(o);
+  } else if (net == "generic") {
+    if (layout.actions == core::action_kind::discrete && layout.num_actions < 1) return refuse("no actions");
+    for (const auto& a : layout.arrays)
+      if (a.shape.size() != 2 || a.type == core::dtype::f32)
+        if (a.elements() > 65536)
+          return refuse("array '" + a.name + "' has " + std::to_string(a.elements()) +
+                        " values, more than the generic network's MLP reads (65,536); serve it as a 2-D integer grid, "
+                        "or smaller");
+    p->kind = "generic";
+    p->model = detail::make_generic_net(layout, o);
   } else {
-    return core::make_error(core::errc::invalid_argument,
-                            "no policy network for this observation layout (text games and NetHack are supported)");
+    return refuse("policy.net is one of auto, generic, text, nethack");
   }
   core::pcg32 rng(core::derive_seed(o.seed, 0x706f6c));
   detail::init_parameters(*p->model, rng);

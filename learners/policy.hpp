@@ -1,8 +1,14 @@
-// learners/policy.hpp: the policy networks (no torch in this header). A text-game policy encodes
-// the observation text and scores each of this step's candidate commands; a NetHack policy
-// encodes the screen (an embedding of characters and colours, convolutions over the whole map
-// and over a crop around the hero), the stats, and the message line. Both carry a recurrent
-// (GRU) state per env and have a value head. Chosen by the env's layout.
+// learners/policy.hpp: the policy networks (no torch in this header), chosen by `net`:
+// - generic: built from any layout: one encoder per array by its dtype and shape (2-D integer
+//   grids: embedding + convolutions; anything else: an MLP), a bag of hashed text features when
+//   the env has text, and a head for its actions (discrete: a linear layer; text: each candidate
+//   command scored against the state);
+// - text: text games (the observation text and the candidate commands only);
+// - nethack: NetHack's screen (an embedding of characters and colours, convolutions over the map
+//   and over a crop around the hero), its stats and message line;
+// - auto (the default): nethack for NetHack's exact arrays, text for a layout of text only,
+//   generic for everything else.
+// Each carries a recurrent (GRU) state per env and has a value head.
 //
 //   auto pol = policy::make(env.spec().layout, {});
 //   std::vector<float> state(n * pol.value()->state_size());
@@ -25,6 +31,7 @@ struct policy_options {
   int embed = 32;              ///< embedding width of hashed text features
   uint32_t buckets = 1 << 14;  ///< hashed text feature buckets
   uint64_t seed = 1;
+  std::string net = "auto";    ///< auto, generic, text or nethack
 };
 
 class policy {
@@ -34,8 +41,8 @@ class policy {
   policy(const policy&) = delete;
   policy& operator=(const policy&) = delete;
 
-  /// A text-game policy for layouts with text actions; a NetHack policy for layouts with the
-  /// tty_chars, tty_colors, tty_cursor and stats arrays.
+  /// The network `o.net` names for `layout`; an error says why a named network cannot read the
+  /// layout (and which arrays and shapes it expects).
   static core::result<std::unique_ptr<policy>> make(const core::obs_layout& layout, const policy_options& o);
 
   std::string kind() const;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "learners/text_features.hpp"
 
 namespace lantern::learners::detail {
 
@@ -38,6 +39,17 @@ inline void init_parameters(torch::nn::Module& m, core::pcg32& rng) {
 struct bags {
   torch::Tensor ids, offsets;
 };
+
+/// The hashed features of n texts as one batch of bags (an empty text gets feature 0).
+inline bags encode_texts(const std::string* texts, int64_t n, uint32_t buckets) {
+  std::vector<int64_t> ids, offsets;
+  for (int64_t i = 0; i < n; ++i) {
+    offsets.push_back(static_cast<int64_t>(ids.size()));
+    hashed_features(texts[i], buckets, ids);
+    if (static_cast<int64_t>(ids.size()) == offsets.back()) ids.push_back(0);
+  }
+  return {torch::tensor(ids, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
+}
 
 /// Serialises a module (and optionally its optimiser) into a byte string.
 inline std::string module_bytes(const torch::nn::Module& m) {

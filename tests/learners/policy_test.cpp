@@ -79,19 +79,119 @@ TEST(Policy, NetHackPolicyActsOnTheScreen) {
   EXPECT_TRUE(std::isfinite(logp[1]));
 }
 
-TEST(Policy, UnsupportedLayoutsAreAClearError) {
+TEST(Policy, AnyLayoutGetsTheGenericNetworkAndANamedNetworkThatCannotReadItIsRefused) {
   core::obs_layout l;
-  l.arrays = {{"position", core::dtype::f32, {2}}};
-  l.num_actions = 2;
+  l.arrays = {{"position", core::dtype::f32, {2}}, {"grid", core::dtype::u8, {7, 9}}, {"ids", core::dtype::i32, {3, 3}}};
+  l.num_actions = 5;
   auto p = policy::make(l, {});
-  ASSERT_FALSE(p);
-  EXPECT_NE(p.error().message.find("no policy network"), std::string::npos);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p.value()->kind(), "generic");
+  core::obs_batch b(l, 3);
+  b.array<int32_t>(2, 1)[4] = 1 << 20;  // an id far outside [0, 255]: clamped, not read out of bounds
+  std::vector<float> state, logp, values;
+  std::vector<int32_t> actions;
+  core::pcg32 rng(2);
+  p.value()->act(b, state, actions, logp, rng, false, &values);
+  for (int32_t a : actions) EXPECT_LT(a, 5);
+  EXPECT_EQ(values.size(), 3u);
+  policy_options text;
+  text.net = "text";
+  auto refused = policy::make(l, text);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("policy.net = 'text' cannot read this layout"), std::string::npos)
+      << refused.error().message;
+  core::obs_layout huge;
+  huge.arrays = {{"pixels", core::dtype::f32, {512, 512, 3}}};
+  huge.num_actions = 2;
+  auto big = policy::make(huge, {});
+  ASSERT_FALSE(big);
+  EXPECT_NE(big.error().message.find("more than the generic network's MLP reads"), std::string::npos);
+}
+
+TEST(Policy, TheGenericNetworkReadsArraysTextAndScoresCandidateCommands) {
+  core::obs_layout l;
+  l.arrays = {{"gold", core::dtype::f32, {1}}};
+  l.has_text = true;
+  l.has_caption = true;
+  l.actions = core::action_kind::text;
+  auto p = policy::make(l, {});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p.value()->kind(), "generic") << "text with arrays: the text network would ignore the arrays";
+  core::obs_batch b(l, 2);
+  b.text = {"a vault", "a hall"};
+  b.candidates = {{"open the vault", "go north", "look"}, {"look"}};
+  std::vector<float> state, logp;
+  std::vector<int32_t> actions;
+  core::pcg32 rng(3);
+  for (int i = 0; i < 20; ++i) {
+    p.value()->act(b, state, actions, logp, rng);
+    EXPECT_LT(actions[0], 3);
+    EXPECT_EQ(actions[1], 0);
+  }
+}
+
+TEST(Appo, TheGenericNetworkLearnsWhichActionAnArraySaysPays) {
+  // A contextual bandit: an f32 one-hot of 4 says which of 4 actions pays 1.
+  configure_runtime(1);
+  core::obs_layout l;
+  l.arrays = {{"hint", core::dtype::f32, {4}}};
+  l.num_actions = 4;
+  auto made = policy::make(l, {});
+  ASSERT_TRUE(made) << made.error().message;
+  auto& pol = *made.value();
+  appo_options o;
+  o.lr = 3e-3;
+  o.entropy_coef = 0.01;
+  appo_learner learner(pol, o);
+  const size_t T = 8, N = 16;
+  core::pcg32 rng(5);
+  core::obs_batch now(l, N), after(l, N);
+  auto fill = [&](core::obs_batch& b) {
+    for (size_t e = 0; e < N; ++e) {
+      float* h = b.array<float>(0, e);
+      std::fill(h, h + 4, 0.0f);
+      h[rng.below(4)] = 1.0f;
+    }
+  };
+  auto paid = [&](const core::obs_batch& b, size_t e, int32_t a) { return b.array<float>(0, e)[a] > 0.5f; };
+  std::vector<float> state, logp, values;
+  std::vector<int32_t> actions;
+  for (int update = 0; update < 150; ++update) {
+    core::rollout r(l, T, N);
+    r.initial_state.assign(N * pol.state_size(), 0.0f);
+    fill(now);
+    for (size_t t = 0; t < T; ++t) {
+      std::fill(state.begin(), state.end(), 0.0f);
+      pol.act(now, state, actions, logp, rng, false, &values);
+      for (size_t e = 0; e < N; ++e) {
+        after.reward[e] = paid(now, e, actions[e]) ? 1.0f : 0.0f;
+        after.terminated[e] = 1;
+      }
+      fill(after);  // the next one-step episode
+      r.append(now, actions, logp, values, after);
+      now = after;
+    }
+    ASSERT_TRUE(learner.update(r));
+  }
+  int good = 0;
+  for (int i = 0; i < 20; ++i) {
+    fill(now);
+    state.clear();
+    pol.act(now, state, actions, logp, rng, true);
+    for (size_t e = 0; e < N; ++e) good += paid(now, e, actions[e]);
+  }
+  EXPECT_GT(good / (20.0 * N), 0.9) << "a random policy is right a quarter of the time";
 }
 
 TEST(Policy, ArraysNamedLikeNetHacksWithOtherShapesAreRefusedNotReadOutOfBounds) {
   auto l = nethack_layout();
   l.arrays[0].shape = {4, 4};  // tty_chars, but 4x4: the NetHack net would read 24x80 bytes
-  auto p = policy::make(l, {});
+  auto generic = policy::make(l, {});
+  ASSERT_TRUE(generic) << generic.error().message;
+  EXPECT_EQ(generic.value()->kind(), "generic") << "auto picks the network that can read it";
+  policy_options nethack;
+  nethack.net = "nethack";
+  auto p = policy::make(l, nethack);
   ASSERT_FALSE(p);
   EXPECT_NE(p.error().message.find("tty_chars u8[4x4], the NetHack network reads tty_chars u8[24x80]"), std::string::npos)
       << p.error().message;
@@ -343,7 +443,9 @@ TEST(Appo, ACheckpointRestoresPolicyAndOptimiserExactly) {
   ASSERT_TRUE(c.write(path));
   auto back = checkpoint::read(path);
   ASSERT_TRUE(back) << back.error().message;
-  auto p2 = policy::make(text_layout(), {policy_options{128, 32, 1 << 14, 99}});  // other initial weights
+  policy_options other;
+  other.seed = 99;  // other initial weights
+  auto p2 = policy::make(text_layout(), other);
   ASSERT_TRUE(p2.value()->load_weights(back->parts["policy"]));
   appo_learner lb(*p2.value(), {});
   std::stringstream in(back->parts["appo"]);
