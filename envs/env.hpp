@@ -76,6 +76,14 @@ class env {
   /// A hint: the next reset will probably use `seed`. An env whose reset is slow (a game process
   /// to start) may prepare that episode now; the default does nothing.
   virtual void prefetch_reset(uint64_t seed) { (void)seed; }
+  /// A step in two halves, so that a vector of envs served elsewhere waits once per step rather
+  /// than once per env: begin_step sends the action and returns true, and end_step writes the
+  /// answer. An env that does not split its steps returns false, and step() is called instead.
+  virtual bool begin_step(const action& a) {
+    (void)a;
+    return false;
+  }
+  virtual void end_step(slot out) { (void)out; }
 };
 
 }  // namespace lantern::envs

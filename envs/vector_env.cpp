@@ -50,19 +50,20 @@ const core::obs_batch& vector_env::reset() {
 
 const core::obs_batch& vector_env::step(const std::vector<int32_t>& actions) {
   if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
-  for (size_t i = 0; i < envs_.size(); ++i) {
-    batch_.note[i].clear();
-    envs_[i]->step(action::pick(actions[i]), slot(batch_, i));
-    after_step(i);
-  }
-  return batch_;
+  picked_.resize(actions.size());
+  for (size_t i = 0; i < actions.size(); ++i) picked_[i] = action::pick(actions[i]);
+  return step(picked_);
 }
 
 const core::obs_batch& vector_env::step(const std::vector<action>& actions) {
   if (actions.size() != envs_.size()) throw std::invalid_argument("vector_env::step: one action per env");
+  // Every env that splits its steps has its request in flight before any answer is awaited.
+  begun_.assign(envs_.size(), 0);
+  for (size_t i = 0; i < envs_.size(); ++i) begun_[i] = envs_[i]->begin_step(actions[i]);
   for (size_t i = 0; i < envs_.size(); ++i) {
     batch_.note[i].clear();
-    envs_[i]->step(actions[i], slot(batch_, i));
+    if (begun_[i]) envs_[i]->end_step(slot(batch_, i));
+    else envs_[i]->step(actions[i], slot(batch_, i));
     after_step(i);
   }
   return batch_;
@@ -71,6 +72,9 @@ const core::obs_batch& vector_env::step(const std::vector<action>& actions) {
 void vector_env::after_step(size_t i) {
   ++total_steps_;
   ++batch_.episode_step[i];
+  // The spec's step limit holds whatever the env does: an episode that reaches it is cut.
+  const int32_t limit = spec().max_episode_steps;
+  if (limit > 0 && batch_.episode_step[i] >= limit && !batch_.terminated[i]) batch_.truncated[i] = 1;
   running_return_[i] += batch_.reward[i];
   if (!batch_.terminated[i] && !batch_.truncated[i]) return;
 

@@ -4,7 +4,9 @@
 // A finished episode is reset at once: the slot then holds the last step's caption, reward and
 // done flags, and the next episode's first observation (text, candidates, arrays). The final
 // observation of a truncated episode (the learner bootstraps from its value) is kept aside in
-// final_observations().
+// final_observations(). The spec's max_episode_steps is enforced here: an episode that reaches
+// it is truncated, whatever the env says. Envs that split their steps (servers in other
+// processes) all have their requests in flight before any answer is awaited.
 //
 //   envs::vector_env vec(std::move(envs), /*seed=*/7);
 //   const auto& obs = vec.reset();
@@ -78,6 +80,8 @@ class vector_env {
   uint64_t total_steps_ = 0;
   uint64_t total_episodes_ = 0;
   std::string saved_caption_, saved_note_;
+  std::vector<action> picked_;
+  std::vector<uint8_t> begun_;
 };
 
 }  // namespace lantern::envs

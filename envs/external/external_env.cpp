@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -229,31 +230,48 @@ struct external_env::impl {
     throw std::runtime_error(msg);
   }
 
-  // Sends one request and waits for its answer: [empty delimiter, JSON header, array frames...].
-  core::result<json> call(const json& req) {
+  // Sends one request; its answer is read by receive().
+  core::status send(const json& req) {
     const std::string body = req.dump();
     std::array<zmq::const_buffer, 2> frames{zmq::const_buffer(nullptr, 0), zmq::buffer(body)};
     if (!zmq::send_multipart(socket, frames, zmq::send_flags::dontwait))
       return core::make_error(core::errc::io, "cannot send " + text_of(req, "type"));
+    return {};
+  }
+
+  // Waits for the answer to a request of `type`: [empty delimiter, JSON header, array frames...].
+  core::result<json> receive(const std::string& type) {
     zmq::pollitem_t item{static_cast<void*>(socket), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, timeout) == 0)
-      return core::make_error(core::errc::timeout, "no answer to " + text_of(req, "type") + " within " +
-                                                       std::to_string(timeout.count()) + " ms");
+      return core::make_error(core::errc::timeout, "no answer to " + type + " within " + std::to_string(timeout.count()) +
+                                                       " ms");
     reply.clear();
     if (!zmq::recv_multipart(socket, std::back_inserter(reply), zmq::recv_flags::dontwait))
       return core::make_error(core::errc::io, "answer lost");
     if (reply.size() < 2 || reply[0].size() != 0)
       return core::make_error(core::errc::invalid_argument,
-                              "garbage answer to " + text_of(req, "type") +
-                                  ": expected an empty delimiter frame and a JSON frame");
+                              "garbage answer to " + type + ": expected an empty delimiter frame and a JSON frame");
     json j = json::parse(reply[1].to_string_view(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object())
-      return core::make_error(core::errc::invalid_argument,
-                              "garbage answer to " + text_of(req, "type") + ": not a JSON object");
+      return core::make_error(core::errc::invalid_argument, "garbage answer to " + type + ": not a JSON object");
     if (text_of(j, "type") == "error")
       return core::make_error(core::errc::io, "the server reports: " + text_of(j, "message").substr(0, 1000));
     return j;
   }
+
+  core::result<json> call(const json& req) {
+    if (auto ok = send(req); !ok) return ok.error();
+    return receive(text_of(req, "type"));
+  }
+
+  json step_request(const action& a) const {
+    json req{{"type", "step"}};
+    if (a.index >= 0) req["action"] = a.index;
+    else req["command"] = std::string(a.text);
+    return req;
+  }
+
+  std::optional<core::error_info> send_failed;  // a step begun whose request could not be sent
 
   // Writes an observation answer into the env's slot.
   core::status observe(const json& j, const env_spec& spec, slot& out) {
@@ -325,10 +343,20 @@ void external_env::reset(uint64_t seed, slot out) {
 }
 
 void external_env::step(const action& a, slot out) {
-  json req{{"type", "step"}};
-  if (a.index >= 0) req["action"] = a.index;
-  else req["command"] = std::string(a.text);
-  auto r = impl_->call(req);
+  auto r = impl_->call(impl_->step_request(a));
+  if (!r) impl_->fail("step: " + r.error().message);
+  if (auto ok = impl_->observe(r.value(), spec_, out); !ok) impl_->fail("step: " + ok.error().message);
+}
+
+bool external_env::begin_step(const action& a) {
+  impl_->send_failed.reset();
+  if (auto ok = impl_->send(impl_->step_request(a)); !ok) impl_->send_failed = ok.error();
+  return true;
+}
+
+void external_env::end_step(slot out) {
+  if (impl_->send_failed) impl_->fail("step: " + impl_->send_failed->message);
+  auto r = impl_->receive("step");
   if (!r) impl_->fail("step: " + r.error().message);
   if (auto ok = impl_->observe(r.value(), spec_, out); !ok) impl_->fail("step: " + ok.error().message);
 }

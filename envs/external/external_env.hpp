@@ -60,6 +60,10 @@ class external_env final : public env {
   const env_spec& spec() const override { return spec_; }
   void reset(uint64_t seed, slot out) override;
   void step(const action& a, slot out) override;
+  /// Steps in two halves: the request goes out now, the answer is read in end_step, so a
+  /// runner's envs on one server wait for it once per step, not once each.
+  bool begin_step(const action& a) override;
+  void end_step(slot out) override;
 
  private:
   struct impl;

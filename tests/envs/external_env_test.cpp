@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,43 @@ TEST(ExternalEnv, RunsInAVectorEnvThroughTheRegistry) {
     vec->step(actions);
   }
   EXPECT_GT(vec->total_episodes(), 0u);  // 30-step limit: at least 40 episodes end in 1,200 steps
+}
+
+vector_env external_vector(const std::string& endpoint, size_t n) {
+  env_registry reg;
+  register_builtin_envs(reg);
+  core::schema s;
+  reg.add_options(s);
+  auto cfg = core::config::load(s, "", {"env.external.endpoint=" + endpoint});
+  EXPECT_TRUE(cfg);
+  auto vec = vector_env::create(reg, "external", *cfg, n, 3);
+  EXPECT_TRUE(vec) << vec.error().message;
+  return std::move(vec.value());
+}
+
+TEST(ExternalEnv, AVectorOfEnvsHasEveryStepRequestInFlightAtOnce) {
+  // The server reads everything already waiting before it answers and reports how many step
+  // requests that was. Stepped one env after another (the first release), it was always 1.
+  auto srv = bad("batch", 0);
+  auto vec = external_vector(srv.endpoint(), 8);
+  vec.reset();
+  int most = 0;
+  for (int t = 0; t < 10; ++t) {
+    const auto& b = vec.step(std::vector<int32_t>(8, 1));
+    for (const auto& c : b.caption) most = std::max(most, std::stoi(c.substr(c.rfind(' ') + 1)));
+  }
+  EXPECT_EQ(most, 8) << "the runner's 8 step requests should all be on the wire before it waits";
+}
+
+TEST(ExternalEnv, LanternCutsAnEpisodeAtTheSpecsStepLimitWhateverTheServerSays) {
+  auto srv = bad("no-limit", 0);
+  auto vec = external_vector(srv.endpoint(), 1);
+  vec.reset();
+  for (int t = 0; t < 5; ++t) vec.step(std::vector<int32_t>{1});  // never the winning sequence by index 1 alone
+  auto eps = vec.drain_finished();
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_TRUE(eps[0].truncated);
+  EXPECT_EQ(eps[0].length, 5);
 }
 
 TEST(ExternalEnv, NoServerIsAClearErrorAfterTheDeadline) {
