@@ -129,14 +129,16 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, setup_ptr 
     auto [id, attempt] = it->second;
     st.runners.erase(it);
     if (st.stopping) return;
-    if (!setup->restart) {
-      spdlog::error("supervisor: runner {} ({}) dropped: {}", id, setup->env, self->system().render(dm.reason));
+    if (setup->max_restarts >= 0 && attempt >= setup->max_restarts) {
+      spdlog::error("supervisor: runner {} ({}) dropped{}: {}", id, setup->env,
+                    attempt > 0 ? " after " + std::to_string(attempt) + " restarts" : std::string(),
+                    reason_text(self->system(), dm.reason));
       if (st.runners.empty() && st.pending == 0) self->quit(dm.reason);
       return;
     }
     ++st.restarts;
     ++st.pending;
-    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, self->system().render(dm.reason));
+    spdlog::warn("supervisor: runner {} stopped ({}); starting it again", id, reason_text(self->system(), dm.reason));
     // Quick failures in a row (an env that cannot start) back off up to 5 s instead of spinning.
     const auto delay = std::chrono::milliseconds(std::min(5000, 50 << std::min(attempt, 7)));
     self->delayed_send(self, delay, restart_atom::value, id, attempt + 1);
@@ -167,6 +169,12 @@ caf::error exit_reason_of(std::exception_ptr& e) {
   } catch (...) {
   }
   return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
+}
+
+std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
+  const auto& ctx = reason.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0)) return ctx.get_as<std::string>(0);
+  return sys.render(reason);
 }
 
 caf::actor spawn_runners(caf::actor_system& sys, std::shared_ptr<const runner_setup> setup, caf::actor learner) {

@@ -390,26 +390,36 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
   };
 }
 
-// Watches the learners: if one stops for any reason but the run's own shutdown, the run ends
-// with that reason instead of waiting for progress that will never come.
+// Watches the learners and the runners' supervisor: if a learner stops for any reason but the
+// run's own shutdown, or every runner has been dropped, the run ends with that reason instead of
+// waiting for progress that will never come.
 struct watch_result {
   std::mutex mutex;
-  std::string reason;  // empty: both alive
+  std::string reason;          // empty: all is well
+  bool learners_alive = true;  // false: nothing can be saved any more
 };
 
 caf::behavior watcher(caf::event_based_actor* self, caf::actor learner, caf::actor rewards,
                       std::shared_ptr<watch_result> out) {
   self->monitor(learner);
   self->monitor(rewards);
-  const auto learner_addr = learner.address();
+  const auto learner_addr = learner.address(), rewards_addr = rewards.address();
   self->set_down_handler([=](const caf::down_msg& dm) {
     if (dm.reason == caf::exit_reason::user_shutdown) return;
     std::lock_guard lock(out->mutex);
-    if (out->reason.empty())
-      out->reason = std::string(dm.source == learner_addr ? "the policy learner" : "the reward learner") + " stopped: " +
-                    self->system().render(dm.reason);
+    if (!out->reason.empty()) return;
+    if (dm.source == learner_addr || dm.source == rewards_addr) {
+      out->learners_alive = false;
+      out->reason = std::string(dm.source == learner_addr ? "the policy learner" : "the reward learner") +
+                    " stopped: " + reason_text(self->system(), dm.reason);
+    } else {
+      out->reason = "no runner is left: " + reason_text(self->system(), dm.reason);
+    }
   });
-  return {[](halt_atom) {}};
+  return {
+      [=](caf::actor supervisor) { self->monitor(supervisor); },
+      [](halt_atom) {},
+  };
 }
 
 }  // namespace
@@ -513,9 +523,19 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       std::lock_guard lock(failed->mutex);
       return failed->reason;
     };
-    auto setup = std::make_shared<runner_setup>(runner_setup{cfg, &registry, env, ctx.layout, 0, runners, true});
+    auto learners_alive = [&] {
+      std::lock_guard lock(failed->mutex);
+      return failed->learners_alive;
+    };
+    // Built-in envs restart for ever (a crashed game is started again); a server in another
+    // process that stays gone is given env.external.restarts, then its runner is dropped.
+    const int max_restarts = env == "external" ? static_cast<int>(cfg.integer("env.external.restarts")) : -1;
+    auto setup = std::make_shared<runner_setup>(runner_setup{cfg, &registry, env, ctx.layout, 0, runners, max_restarts});
     caf::actor sup;
-    if (runners > 0) sup = spawn_runners(sys, setup, learner);
+    if (runners > 0) {
+      sup = spawn_runners(sys, setup, learner);
+      caf::anon_send(watch, sup);
+    }
     caf::scoped_actor self{sys};
     const auto start = clock_type::now();
     const auto every = std::chrono::duration<double>(cfg.real("train.progress_seconds"));
@@ -604,6 +624,10 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
     if (sup) self->send(sup, halt_atom::value);
     if (!failure.empty()) {
       spdlog::error("training: {}; the run ends", failure);
+      if (learners_alive() && on_checkpoint) {  // what was learnt so far is kept
+        collect();
+        on_checkpoint(p, save());
+      }
       self->send_exit(learner, caf::exit_reason::user_shutdown);
       self->send_exit(rewards, caf::exit_reason::user_shutdown);
       self->send_exit(watch, caf::exit_reason::user_shutdown);

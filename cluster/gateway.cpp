@@ -48,10 +48,10 @@ control_reply attach(caf::stateful_actor<gateway_state>* self, const std::vector
     return {false, "env server at " + a[1] + " offers " + core::describe(probe.value()->spec().layout) +
                        "; this run's policy takes " + core::describe(st.layout)};
   probe.value().reset();
-  // restart = false: a server that crashed or hung stays dropped.
+  // No restart: a server that crashed or hung stays dropped (attach it again to retry).
   auto setup = std::make_shared<actors::runner_setup>(
       actors::runner_setup{std::move(cfg), st.args->registry, "external", st.layout,
-                           first_runner_id(st.node_id, ++st.groups), std::max(1, std::atoi(a[2].c_str())), false});
+                           first_runner_id(st.node_id, ++st.groups), std::max(1, std::atoi(a[2].c_str())), 0});
   auto sup = actors::spawn_runners(self->system(), setup, st.learner);
   self->monitor(sup);
   st.envs[name] = {sup, a[1]};
@@ -67,7 +67,7 @@ void set_up(caf::stateful_actor<gateway_state>* self) {
   const int runners = st.args->runners >= 0 ? st.args->runners : static_cast<int>(st.cfg->integer("train.runners"));
   if (st.args->here.envs && runners > 0 && !st.args->preset) {
     auto setup = std::make_shared<actors::runner_setup>(actors::runner_setup{
-        *st.cfg, st.args->registry, st.cfg->string("train.env"), st.layout, first_runner_id(st.node_id, 0), runners, true});
+        *st.cfg, st.args->registry, st.cfg->string("train.env"), st.layout, first_runner_id(st.node_id, 0), runners, -1});
     st.builtin = actors::spawn_runners(self->system(), setup, st.learner);
     spdlog::info("node {}: {} runner(s) of {} x {} envs acting for the learner", st.args->node, runners,
                  setup->env, st.cfg->integer("train.envs_per_runner"));
@@ -128,7 +128,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::shared_ptr<
     }
     for (auto& [name, e] : st.envs) {
       if (e.supervisor.address() != dm.source) continue;
-      e.state = "dropped: " + self->system().render(dm.reason);
+      e.state = "dropped: " + actors::reason_text(self->system(), dm.reason);
       e.supervisor = nullptr;
       spdlog::error("gateway {}: env '{}' ({}) {}", st.args->node, name, e.endpoint, e.state);
       if (st.directory) self->send(st.directory, control_request{st.args->token, "dropped", {name, e.state}});

@@ -286,6 +286,8 @@ struct external_env::impl {
 void external_env::add_options(core::schema& s, const std::string& prefix) {
   s.string(prefix + ".endpoint", "tcp://127.0.0.1:7800", "ZeroMQ endpoint of the environment server");
   s.integer(prefix + ".timeout_ms", 5000, "deadline of each hello, reset and step answer (ms)", 1, 3600000);
+  s.integer(prefix + ".restarts", 3, "lantern train: times a runner whose server failed is started again (with a "
+            "backoff) before it is dropped; with no runner left the run ends with the reason", 0, 1000);
 }
 
 core::result<std::unique_ptr<env>> external_env::create(const core::config_view& cfg) {
