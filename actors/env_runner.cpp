@@ -172,6 +172,7 @@ caf::error exit_reason_of(std::exception_ptr& e) {
 }
 
 std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
+  if (!reason) return "a normal exit";  // (an error without data has no context to read)
   const auto& ctx = reason.context();
   if (ctx.size() == 1 && ctx.match_element<std::string>(0)) return ctx.get_as<std::string>(0);
   return sys.render(reason);

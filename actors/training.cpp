@@ -1,5 +1,6 @@
 #include "actors/training.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -40,6 +41,8 @@ struct context {
   std::string annotator_endpoint;  ///< empty: none yet (remote: it arrives as annotator_at) or none needed
   bool remote_annotator = false;
   zmq::context_t* zmq = nullptr;
+  uint64_t target_steps = 0;                 ///< train.steps
+  std::atomic<bool>* reached = nullptr;      ///< set by the learner once target_steps are learnt
 };
 
 double value_of(const stats_msg& s, const std::string& name) {
@@ -129,6 +132,9 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
       },
       [=](const rollout_msg& m) -> ack_atom {
         auto& st = self->state;
+        // The run stops at the first whole rollout that reaches train.steps: later ones (in
+        // flight when it did) are not learnt, so the counts stop there.
+        if (ctx->target_steps > 0 && st.env_steps >= ctx->target_steps) return ack_atom::value;
         learners::configure_thread();
         auto r = from_message(m, ctx->layout);
         if (!r) {
@@ -167,6 +173,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const con
         st.finite = st.finite && std::isfinite(u.policy_loss) && std::isfinite(u.value_loss);
         st.env_steps += T * N;
         ++st.updates;
+        if (ctx->reached && ctx->target_steps > 0 && st.env_steps >= ctx->target_steps) ctx->reached->store(true);
         const double k = 0.1;  // exponential moving averages for the progress line
         st.policy_loss = st.updates == 1 ? u.policy_loss : (1 - k) * st.policy_loss + k * u.policy_loss;
         st.value_loss = st.updates == 1 ? u.value_loss : (1 - k) * st.value_loss + k * u.value_loss;
@@ -405,7 +412,7 @@ caf::behavior watcher(caf::event_based_actor* self, caf::actor learner, caf::act
   self->monitor(rewards);
   const auto learner_addr = learner.address(), rewards_addr = rewards.address();
   self->set_down_handler([=](const caf::down_msg& dm) {
-    if (dm.reason == caf::exit_reason::user_shutdown) return;
+    if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) return;  // the run's own shutdown
     std::lock_guard lock(out->mutex);
     if (!out->reason.empty()) return;
     if (dm.source == learner_addr || dm.source == rewards_addr) {
@@ -430,7 +437,8 @@ void add_training_options(core::schema& s) {
   s.integer("train.envs_per_runner", 16, "envs per runner", 1, 4096);
   s.integer("train.rollout", 32, "steps per rollout (the last one serves as the bootstrap value)", 2, 4096);
   s.integer("train.max_in_flight", 2, "rollouts a runner may have waiting at the learner", 1, 64);
-  s.integer("train.steps", 200000, "env steps to train for", 1);
+  s.integer("train.steps", 200000, "env steps to train for: the run stops at the first whole rollout that reaches "
+            "them (at most train.rollout x train.envs_per_runner more)", 1);
   s.integer("train.seed", 1, "seed of the run (envs, action sampling, pairs)", 0);
   s.integer("train.weights_every", 1, "broadcast policy weights every K updates", 1, 100000);
   s.integer("train.max_pending", 100000, "captions waiting for a label at most; beyond it new ones are dropped and "
@@ -480,6 +488,9 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   if (auto p = learners::policy::make(ctx.layout, learners::policy_options_from(cfg)); !p) return p.error();
   zmq::context_t zctx;
   ctx.zmq = &zctx;
+  std::atomic<bool> reached{false};
+  ctx.reached = &reached;
+  ctx.target_steps = static_cast<uint64_t>(cfg.integer("train.steps"));
   core::metrics_registry metrics;
   std::unique_ptr<annotators::annotator_service> service;
   const std::string model = cfg.string("reward.model");
@@ -610,6 +621,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (stop && stop()) break;
       if (failure = learner_failure(); !failure.empty()) break;
+      if (reached.load()) {  // the learner has its steps: a last progress line, and done
+        collect();
+        if (on_progress) on_progress(p);
+        break;
+      }
       if (on_checkpoint && clock_type::now() >= next_ckpt) {
         next_ckpt += std::chrono::duration_cast<clock_type::duration>(ckpt_every);
         collect();

@@ -84,6 +84,15 @@ TEST_F(Training, ABlockedAnnotatorDelaysLabelsButNotTraining) {
   EXPECT_GT(r.value().first.labels_received, 0u) << "once released, the pending labels arrive";
 }
 
+TEST_F(Training, TheRunStopsAtTheFirstWholeRolloutThatReachesItsSteps) {
+  // 8 envs x 16 steps = 128 per rollout: 3000 steps end at 3072. (Checked every progress
+  // interval, the first release ran on for seconds: 7168 steps for 3000.)
+  auto r = run_training(config({"train.steps=3000", "reward.model=none", "train.progress_seconds=5"}), registry,
+                        nullptr, {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().first.env_steps, 3072u);
+}
+
 TEST_F(Training, ARunnerThatThrowsIsRestartedAndTrainingGoesOn) {
   auto cfg = config({"train.steps=4000", "train.fail_runner_at_tick=3", "reward.model=none"});
   auto r = run_training(cfg, registry, nullptr, {});
