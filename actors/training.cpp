@@ -485,7 +485,9 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
     if (!probe) return probe.error();
     ctx.layout = probe.value()->spec().layout;
   }
-  if (auto p = learners::policy::make(ctx.layout, learners::policy_options_from(cfg)); !p) return p.error();
+  std::string policy_kind;
+  if (auto pol = learners::policy::make(ctx.layout, learners::policy_options_from(cfg)); !pol) return pol.error();
+  else policy_kind = pol.value()->kind();
   zmq::context_t zctx;
   ctx.zmq = &zctx;
   std::atomic<bool> reached{false};
@@ -515,6 +517,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   training_state state_in = resume ? *resume : training_state{};
   std::optional<core::error_info> run_error;
   progress p;
+  p.policy_kind = policy_kind;
   training_state out;
   {
     caf::actor_system sys{ccfg};

@@ -43,6 +43,7 @@ struct progress {
   double reward_loss = 0, reward_accuracy = 0;
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
+  std::string policy_kind;      ///< the policy network: generic, text or nethack
   bool finite = true;  ///< every loss so far was a finite number
 };
 

@@ -46,7 +46,8 @@ nlohmann::json to_json(const actors::progress& p) {
           {"reward_loss", p.reward_loss}, {"reward_accuracy", p.reward_accuracy},
           {"policy_loss", p.policy_loss}, {"value_loss", p.value_loss}, {"entropy", p.entropy},
           {"intrinsic_mean", p.intrinsic_mean}, {"intrinsic_nonzero", p.intrinsic_nonzero},
-          {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite}};
+          {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite},
+          {"policy_kind", p.policy_kind}};
 }
 
 void write_plot(const std::string& dir) {
@@ -141,7 +142,15 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
       return 2;
     }
   if (dir.empty()) dir = "runs/" + now_stamp();
-  std::filesystem::create_directories(dir);
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) {
+      std::cerr << "lantern train: cannot use run directory '" << dir << "': "
+                << (ec ? ec.message() : std::string("it is not a directory")) << "\n";
+      return 2;
+    }
+  }
   const std::string config_text = cfg->to_toml();
   std::ofstream(dir + "/config.toml") << config_text;
   std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
@@ -197,6 +206,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
           << "episodes         " << p.episodes << "\n"
           << "mean return      " << p.mean_return << " (last 100 episodes)\n"
           << "success rate     " << 100 * p.success_rate << "%\n"
+          << "policy network   " << p.policy_kind << "\n"
           << "policy updates   " << p.updates << " (version " << p.policy_version << ", mean lag " << p.policy_lag << ")\n"
           << "labels           " << p.labels_received << " received of " << p.labels_requested << " requested, "
           << p.labels_given_up << " given up, " << p.labels_pending << " pending (saved with the run), "

@@ -143,8 +143,13 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
 
       auto v = all_values.slice(0, 0, T);
       auto next_values = all_values.slice(0, 1, T + 1).detach().clone();
-      // A truncated episode bootstraps from the value of its final observation.
-      auto finals = finals_of(r, lo, hi);
+      auto sub_trunc = truncated.index_select(1, envs);
+      // A truncated episode bootstraps from the value of its last observation: the one it acted
+      // on (`last`), or the final one the cut left it in (`final`); `terminal` reads the cut as
+      // an end (nothing follows).
+      if (o.truncation == truncation_bootstrap::last)
+        next_values = torch::where(sub_trunc > 0, v.detach(), next_values);
+      auto finals = o.truncation == truncation_bootstrap::final_observation ? finals_of(r, lo, hi) : finals_batch{};
       if (!finals.index.empty()) {
         torch::NoGradGuard no_grad;
         std::vector<int64_t> rows_t, rows_e;
@@ -158,8 +163,9 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
         auto fv = model.step(finals.view(), states).value;
         next_values.index_put_({ti, ei}, fv);
       }
-      auto sub_done = done.index_select(1, envs), sub_trunc = truncated.index_select(1, envs);
-      auto disc = o.gamma * (1 - (sub_done - sub_trunc));  // only a termination zeroes the future
+      auto sub_done = done.index_select(1, envs);
+      auto ends = o.truncation == truncation_bootstrap::terminal ? sub_done : sub_done - sub_trunc;
+      auto disc = o.gamma * (1 - ends);  // a termination zeroes the future
       auto traces = 1 - sub_done;
       auto beh = behaviour.index_select(1, envs);
       auto rew = all_rewards.index_select(1, envs);

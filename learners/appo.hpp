@@ -23,6 +23,14 @@
 
 namespace lantern::learners {
 
+/// What a truncated episode (cut by a step limit, not ended in the game) bootstraps from.
+enum class truncation_bootstrap {
+  last,               ///< V of the last observation it acted on: always a state the value net is trained on
+  final_observation,  ///< V of the observation the cut left it in: exact if that state is like any other, but a
+                      ///< state the value net never trains on (time in the observation makes it unlike any other)
+  terminal,           ///< none: the cut is read as the end of the game
+};
+
 struct appo_options {
   double gamma = 0.99;
   double rho_bar = 1.0, c_bar = 1.0;  ///< V-trace clipping (IMPALA's defaults)
@@ -36,6 +44,7 @@ struct appo_options {
   int epochs = 1;
   int minibatches = 1;                ///< over envs
   bool normalize_advantages = true;
+  truncation_bootstrap truncation = truncation_bootstrap::final_observation;
 };
 
 struct update_stats {

@@ -21,6 +21,10 @@ void add_learner_options(core::schema& s) {
   s.real("appo.lr", 3e-4, "Adam learning rate", 0.0, 1.0);
   s.real("appo.grad_clip", 4.0, "gradient norm clip", 0.0);
   s.integer("appo.epochs", 1, "passes over each rollout", 1, 100);
+  s.string("appo.truncation", "final", "what an episode cut by a step limit bootstraps from: final (the value of the "
+           "observation the cut left it in), last (the value of the last observation it acted on) or terminal "
+           "(nothing: the cut read as an end). Use terminal when the observation shows the time left: the limit is "
+           "then part of the task (docs/learners.md)", {"final", "last", "terminal"});
   s.integer("appo.minibatches", 1, "minibatches per pass (split over envs, sequences kept whole)", 1, 1024);
 
   s.string("reward.model", "none", "intrinsic reward: none (extrinsic only), retrieval, classification, ranking or bow",
@@ -65,6 +69,10 @@ appo_options appo_options_from(const core::config& c) {
   o.grad_clip = c.real("appo.grad_clip");
   o.epochs = static_cast<int>(c.integer("appo.epochs"));
   o.minibatches = static_cast<int>(c.integer("appo.minibatches"));
+  const std::string& t = c.string("appo.truncation");
+  o.truncation = t == "last" ? truncation_bootstrap::last
+                 : t == "terminal" ? truncation_bootstrap::terminal
+                                   : truncation_bootstrap::final_observation;
   return o;
 }
 

@@ -29,7 +29,8 @@ class corridor_env final : public env {
                                                  static_cast<int>(cfg.integer("max_steps"))));
   }
 
-  // 2. The spec: one float array (where the agent is), a caption, two fixed actions.
+  // 2. The spec: one float array (where the agent is, and whether it just bumped into a wall), a
+  //    caption, two fixed actions.
   corridor_env(int length, int max_steps) : length_(length), max_steps_(max_steps) {
     spec_.name = name;
     spec_.description = description;
@@ -47,6 +48,7 @@ class corridor_env final : public env {
     core::pcg32 rng(seed);
     pos_ = static_cast<int>(rng.below(static_cast<uint32_t>(length_ / 2)));  // start in the near half
     steps_ = 0;
+    bumped_ = false;
     write(out, "You stand in a long, dim corridor.", 0.0f, false);
   }
   void step(const action& a, slot out) override {
@@ -55,6 +57,7 @@ class corridor_env final : public env {
     if (a.index == 1 && pos_ < length_ - 1) ++pos_;
     if (a.index == 0 && pos_ > 0) --pos_;
     const bool lamp = pos_ == length_ - 1;
+    bumped_ = pos_ == before;
     const char* caption = lamp                ? "You reach the lamp at the end of the corridor."
                           : pos_ == before    ? "You bump into the wall."
                           : a.index == 1      ? "You walk towards the light."
@@ -66,7 +69,7 @@ class corridor_env final : public env {
   void write(slot& out, const char* caption, float reward, bool won) {
     float* p = out.array<float>(0);
     p[0] = static_cast<float>(pos_) / static_cast<float>(length_ - 1);
-    p[1] = static_cast<float>(steps_) / static_cast<float>(max_steps_);
+    p[1] = bumped_ ? 1.0f : 0.0f;  // not the time left: see appo.truncation in docs/learners.md
     out.caption() = caption;
     out.text() = caption;
     out.outcome(reward, won, !won && steps_ >= max_steps_, won, reward);
@@ -74,6 +77,7 @@ class corridor_env final : public env {
 
   int length_, max_steps_;
   int pos_ = 0, steps_ = 0;
+  bool bumped_ = false;
   env_spec spec_;
 };
 

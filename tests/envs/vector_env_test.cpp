@@ -74,7 +74,7 @@ TEST_F(VectorEnv, ATruncatedEpisodeKeepsItsFinalObservationForTheBootstrap) {
   EXPECT_FLOAT_EQ(obs.array<float>(0, 1)[1], 0.0f);
   const auto& last = v.final_observations();
   EXPECT_EQ(last.text[1], "You bump into the wall.") << "what the cut episode saw last";
-  EXPECT_FLOAT_EQ(last.array<float>(0, 1)[1], 1.0f) << "5 of 5 steps taken";
+  EXPECT_FLOAT_EQ(last.array<float>(0, 1)[1], 1.0f) << "it had just bumped into the wall";
 }
 
 TEST_F(VectorEnv, EpisodeSeedsAdvanceSoEveryEpisodeDiffers) {

@@ -346,6 +346,14 @@ TEST(Appo, ATruncatedEpisodeBootstrapsFromTheValueOfItsFinalObservation) {
   auto v = c.values(pol);
   EXPECT_GT(v[3], 7.0f) << "the last step before the cut";
   EXPECT_GT(v[0], 7.0f) << "the start";
+  // appo.truncation = terminal reads the cut as an end: the returns of a 4-step game.
+  auto made2 = policy::make(text_layout(), {});
+  o.truncation = truncation_bootstrap::terminal;
+  appo_learner as_end(*made2.value(), o);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(as_end.update(c.play(*made2.value())));
+  auto w = c.values(*made2.value());
+  EXPECT_LT(w[0], 4.5f) << "1 + .9 + .81 + .729 = 3.4 at the start";
+  EXPECT_LT(w[3], 2.0f) << "1 before the cut";
 }
 
 TEST(Appo, TheValueLossIsClippedAroundTheBehaviourPolicysValues) {
