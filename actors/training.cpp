@@ -20,6 +20,7 @@
 #include "annotators/backend.hpp"
 #include "annotators/client.hpp"
 #include "annotators/ledger.hpp"
+#include "annotators/prompts.hpp"
 #include "annotators/service.hpp"
 #include "envs/vector_env.hpp"
 #include "learners/appo.hpp"
@@ -238,7 +239,16 @@ struct reward_state {
   int steps_per_batch = 8;
   bool dirty = false, needs_annotator = false;
   double loss = 0, accuracy = 0;
+  clock_type::time_point started = clock_type::now(), warned{};
 };
+
+// A domain with a prompt file of its own names its goal (train.goal); any other domain is judged
+// by the generic prompts, whose goal is the run's train.goal_text.
+std::string annotation_goal(const core::config& cfg) {
+  return annotators::has_own_prompts(annotators::prompts_dir(cfg), cfg.string("train.domain"))
+             ? cfg.string("train.goal")
+             : cfg.string("train.goal_text");
+}
 
 annotators::ledger_options ledger_options_from(const core::config& cfg) {
   annotators::ledger_options o;
@@ -259,7 +269,7 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
   s.model = std::move(rm.value());
   s.learner = learner;
   s.domain = cfg.string("train.domain");
-  s.goal = cfg.string("train.goal");
+  s.goal = annotation_goal(cfg);
   s.kind = cfg.string("reward.model") == "ranking" ? annotators::kind::ranking : annotators::kind::classification;
   s.steps_per_batch = static_cast<int>(cfg.integer("train.reward_steps_per_batch"));
   s.deadline = std::chrono::milliseconds(cfg.integer("train.label_deadline_ms"));
@@ -358,6 +368,15 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
             st.dirty = true;
           }
         }
+        // Labels are needed and nobody can give them: say so (within seconds, then every 30 s)
+        // rather than show "labels 0/528" for ever.
+        if (st.needs_annotator && !st.client && now - st.started > std::chrono::seconds(5) &&
+            now - st.warned > std::chrono::seconds(30)) {
+          st.warned = now;
+          spdlog::warn("reward learner: no annotator service is known, {} captions wait for labels (a cluster needs a "
+                       "node with --roles annotator, or the head's own --roles ...,annotator)",
+                       st.ledger.pending());
+        }
         // Steady training alongside the policy, and a snapshot when anything changed.
         if (st.model && st.model->dataset_size() > 0 && st.polls % 20 == 0) {
           auto t = st.model->train(1);
@@ -385,7 +404,8 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const cont
                           static_cast<double>(l.pending()), static_cast<double>(l.given_up()),
                           static_cast<double>(l.dropped()), static_cast<double>(l.retries()),
                           static_cast<double>(l.in_flight()), static_cast<double>(l.unanswered()),
-                          static_cast<double>(l.lost_asks()), st.client ? 1.0 : 0.0, st.loss, st.accuracy,
+                          static_cast<double>(l.lost_asks()), st.client || !st.needs_annotator ? 1.0 : 0.0, st.loss,
+                          st.accuracy,
                           st.model ? static_cast<double>(st.model->dataset_size()) : 0.0}};
       },
       [=](save_atom) {
@@ -453,8 +473,10 @@ void add_training_options(core::schema& s) {
   s.real("train.label_drain_seconds", 5.0, "at the end of a run, how long to wait for labels still pending (they "
          "are saved with the run either way)", 0.0);
   s.integer("train.reward_steps_per_batch", 16, "reward model steps for each new batch of labels", 0, 10000);
-  s.string("train.domain", "textworld", "annotator domain of the captions (nethack, textworld)");
-  s.string("train.goal", "quest", "annotator goal (see docs/annotators.md)");
+  s.string("train.domain", "textworld", "annotator domain of the captions: the name of a prompt file "
+           "annotators/prompts/<domain>.toml (nethack, textworld ship with Lantern); any other name is judged by the "
+           "generic prompts with train.goal_text as the goal (the rules backend then needs rules for it)");
+  s.string("train.goal", "quest", "annotator goal: a goal named in the domain's prompt file (see docs/annotators.md)");
   s.string("train.goal_text", "complete the quest: take, open, unlock and put the right things",
            "goal text for the bag-of-words reward");
   s.real("train.progress_seconds", 5.0, "seconds between progress lines", 0.05);
@@ -504,6 +526,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   } else if ((model == "retrieval" || model == "classification" || model == "ranking") && !hooks.remote_annotator) {
     auto svc = annotators::annotator_service::start(cfg, "inproc://lantern-train-annotator", zctx, metrics);
     if (!svc) return svc.error();
+    // Fail now, not with every caption, when nothing can label this domain.
+    if (auto ok = svc.value()->check(cfg.string("train.domain"), annotation_goal(cfg)); !ok) {
+      svc.value()->stop();
+      return core::make_error(ok.error().code, "train.domain '" + cfg.string("train.domain") + "': " + ok.error().message);
+    }
     service = std::move(svc.value());
     ctx.annotator_endpoint = service->endpoint();
   }
@@ -589,6 +616,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                 p.labels_in_flight = static_cast<uint64_t>(value_of(m, "labels_in_flight"));
                 p.labels_unanswered = static_cast<uint64_t>(value_of(m, "labels_unanswered"));
                 p.labels_lost = static_cast<uint64_t>(value_of(m, "labels_lost"));
+                p.annotator_known = value_of(m, "annotator_known") > 0;
                 p.reward_loss = value_of(m, "reward_loss");
                 p.reward_accuracy = value_of(m, "reward_accuracy");
                 p.reward_dataset = static_cast<uint64_t>(value_of(m, "dataset"));

@@ -44,6 +44,7 @@ struct progress {
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
   std::string policy_kind;      ///< the policy network: generic, text or nethack
+  bool annotator_known = true;  ///< false: labels are needed and no annotator service is known
   bool finite = true;  ///< every loss so far was a finite number
 };
 

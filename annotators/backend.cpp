@@ -25,10 +25,9 @@ class replay_backend final : public backend {
   std::vector<answer> label(const std::vector<item>& items) override {
     std::vector<answer> out(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
-      auto p = prompts_.find(items[i].domain);
+      const prompt_set* p = prompts_for(prompts_, items[i].domain);
       // Any source of the recorded store will do: replay is asked for exactly that.
-      auto hit = p == prompts_.end() ? std::nullopt
-                                     : store_->find_from(items[i], p->second.version(), [](const std::string&) { return true; });
+      auto hit = !p ? std::nullopt : store_->find_from(items[i], p->version(), [](const std::string&) { return true; });
       if (!hit) {
         out[i].result = outcome::unlabelled;
         out[i].error = "no recorded label in " + store_->path();

@@ -35,6 +35,12 @@ class backend {
   virtual size_t preferred_batch() const { return 32; }
   /// Ends calls in flight and refuses new ones: the process is stopping (thread-safe).
   virtual void cancel() {}
+  /// Whether it can label captions of this domain and goal; an error says what to write or set.
+  virtual core::status supports(const std::string& domain, const std::string& goal) const {
+    (void)domain;
+    (void)goal;
+    return {};
+  }
 };
 
 /// Adds the annotator's keys (annotator.*) to a schema.

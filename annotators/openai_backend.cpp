@@ -304,12 +304,12 @@ class openai_backend final : public backend {
   }
 
   std::string user_prompt(const item& it, std::string& error) const {
-    auto p = prompts_.find(it.domain);
-    if (p == prompts_.end()) {
+    const prompt_set* p = prompts_for(prompts_, it.domain);
+    if (!p) {
       error = "no prompts for domain '" + it.domain + "'";
       return {};
     }
-    auto r = p->second.render(it);
+    auto r = p->render(it);
     if (!r) {
       error = r.error().message;
       return {};
@@ -332,7 +332,7 @@ class openai_backend final : public backend {
             errors[j] = err;
             continue;
           }
-          prompts.push_back(prompts_.at(it.domain).system() + "\n\n" + user + "\n");
+          prompts.push_back(prompts_for(prompts_, it.domain)->system() + "\n\n" + user + "\n");
           slots.push_back(j);
         }
         if (slots.empty()) continue;
@@ -367,7 +367,7 @@ class openai_backend final : public backend {
           continue;
         }
         nlohmann::json req = {{"model", o_.model},
-                              {"messages", {{{"role", "system"}, {"content", prompts_.at(it.domain).system()}},
+                              {"messages", {{{"role", "system"}, {"content", prompts_for(prompts_, it.domain)->system()}},
                                             {{"role", "user"}, {"content", user}}}},
                               {"temperature", o_.temperature},
                               {"max_tokens", o_.max_tokens}};

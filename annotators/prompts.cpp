@@ -51,6 +51,7 @@ core::result<prompt_set> prompt_set::load(const std::string& path) {
   if (auto st = need("system", p.system_); !st) return st.error();
   if (auto st = need("classification.template", p.classification_); !st) return st.error();
   if (auto r = t.at_path("ranking.template").value<std::string>()) p.ranking_ = *r;
+  p.open_goals_ = t["open_goals"].value_or(false);
   if (auto* goals = t["goals"].as_table()) {
     for (auto&& [name, node] : *goals) {
       auto text = node.as_table() ? (*node.as_table())["text"].value<std::string>() : std::nullopt;
@@ -58,7 +59,7 @@ core::result<prompt_set> prompt_set::load(const std::string& path) {
       p.goals_[std::string(name.str())] = *text;
     }
   }
-  if (p.goals_.empty()) return core::make_error(core::errc::config, path + ": no [goals.*] table");
+  if (p.goals_.empty() && !p.open_goals_) return core::make_error(core::errc::config, path + ": no [goals.*] table");
   if (auto* ex = t.at_path("classification.examples").as_array()) {
     for (auto&& node : *ex) {
       auto* e = node.as_table();
@@ -81,10 +82,9 @@ std::vector<std::string> prompt_set::goals() const {
 }
 
 core::result<std::string> prompt_set::render(const item& it) const {
-  auto g = goals_.find(it.goal);
-  if (g == goals_.end())
+  if (!has_goal(it.goal))
     return core::make_error(core::errc::invalid_argument, "unknown goal '" + it.goal + "' for " + domain_);
-  std::map<std::string, std::string> v{{"goal", g->second}};
+  std::map<std::string, std::string> v{{"goal", open_goals_ ? it.goal : goals_.at(it.goal)}};
   if (it.k == kind::classification) {
     std::string ex;
     for (const auto& e : examples_) {
@@ -100,6 +100,17 @@ core::result<std::string> prompt_set::render(const item& it) const {
   v["caption1"] = it.caption;
   v["caption2"] = it.caption2;
   return fill(ranking_, v);
+}
+
+bool has_own_prompts(const std::string& dir, const std::string& domain) {
+  std::error_code ec;
+  return domain != "generic" && std::filesystem::is_regular_file(std::filesystem::path(dir) / (domain + ".toml"), ec);
+}
+
+const prompt_set* prompts_for(const std::map<std::string, prompt_set>& sets, const std::string& domain) {
+  if (auto it = sets.find(domain); it != sets.end()) return &it->second;
+  auto generic = sets.find("generic");
+  return generic != sets.end() && generic->second.open_goals() ? &generic->second : nullptr;
 }
 
 core::result<std::map<std::string, prompt_set>> load_prompt_dir(const std::string& dir) {

@@ -24,7 +24,12 @@ class prompt_set {
   const std::string& domain() const { return domain_; }
   const std::string& version() const { return version_; }
   const std::string& system() const { return system_; }
-  bool has_goal(const std::string& goal) const { return goals_.count(goal) > 0; }
+  /// A named goal of the file, or, with open_goals (the generic prompts), any short text: the
+  /// goal is then the text itself.
+  bool has_goal(const std::string& goal) const {
+    return open_goals_ ? !goal.empty() && goal.size() <= 1000 : goals_.count(goal) > 0;
+  }
+  bool open_goals() const { return open_goals_; }
   std::vector<std::string> goals() const;
 
   /// The user message for an item (its goal must exist; ranking needs the ranking template).
@@ -32,6 +37,7 @@ class prompt_set {
 
  private:
   std::string domain_, version_, system_, classification_, ranking_;
+  bool open_goals_ = false;
   std::map<std::string, std::string> goals_;
   struct example {
     std::string caption;
@@ -39,6 +45,14 @@ class prompt_set {
   };
   std::vector<example> examples_;
 };
+
+/// The prompts for a domain: its own file, else the generic set (generic.toml) whose goal is
+/// the text the request carries; nullptr when neither exists.
+const prompt_set* prompts_for(const std::map<std::string, prompt_set>& sets, const std::string& domain);
+
+/// Whether `dir` has a prompt file of the domain's own (<domain>.toml): its goals are names;
+/// otherwise the generic prompts take the goal as text.
+bool has_own_prompts(const std::string& dir, const std::string& domain);
 
 /// Every prompt set of a directory (one *.toml per domain), by domain.
 core::result<std::map<std::string, prompt_set>> load_prompt_dir(const std::string& dir);

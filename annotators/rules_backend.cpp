@@ -29,7 +29,28 @@ class rules_backend final : public backend {
   std::map<std::string, std::vector<rule>> rules;  // "domain.goal" -> rules
   std::string version;
 
+  std::string file;
+
   std::string name() const override { return "rules (heuristic)"; }
+
+  // The rules of a goal of a domain, or those for any goal of it ([[<domain>.any]]).
+  std::map<std::string, std::vector<rule>>::const_iterator find(const std::string& domain, const std::string& goal) const {
+    auto rs = rules.find(domain + "." + goal);
+    return rs != rules.end() ? rs : rules.find(domain + ".any");
+  }
+
+  std::string missing(const std::string& domain, const std::string& goal) const {
+    return "the rules backend (a heuristic stand-in for an LLM) has no rules for domain '" + domain + "' (goal '" +
+           goal.substr(0, 80) + "'): write them in " + file + " or a file of your own (annotator.rules_file), " +
+           "for example\n  [[" + domain + ".any]]\n  pattern = \"you reach the goal|you open\"\n  weight = 2\n  [[" +
+           domain + ".any]]\n  pattern = \"you bump|you can't\"\n  weight = -1\n(a caption whose matching weights sum "
+           "above 0 is positive), or use an LLM: annotator.backend = \"openai\"";
+  }
+
+  core::status supports(const std::string& domain, const std::string& goal) const override {
+    if (find(domain, goal) == rules.end()) return core::make_error(core::errc::config, missing(domain, goal));
+    return {};
+  }
   std::string source() const override { return source_of(name(), version); }
   size_t preferred_batch() const override { return 256; }
 
@@ -44,10 +65,10 @@ class rules_backend final : public backend {
     std::vector<answer> out(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
       const item& it = items[i];
-      auto rs = rules.find(it.domain + "." + it.goal);
+      auto rs = find(it.domain, it.goal);
       if (rs == rules.end()) {
         out[i].result = outcome::error;
-        out[i].error = "the rules backend has no rules for goal '" + it.goal + "' of '" + it.domain + "'";
+        out[i].error = missing(it.domain, it.goal);
         continue;
       }
       int value;
@@ -78,6 +99,7 @@ core::result<std::unique_ptr<backend>> make_rules_backend(const std::string& rul
     return core::make_error(core::errc::io, "cannot read rules file " + rules_file + ": " + e.what());
   }
   auto b = std::make_unique<rules_backend>();
+  b->file = rules_file;
   b->version = t["version"].value_or(std::string("rules"));
   for (auto&& [domain, node] : t) {
     auto* goals = node.as_table();

@@ -84,6 +84,19 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
   return s;
 }
 
+core::status annotator_service::check(const std::string& domain, const std::string& goal) const {
+  const prompt_set* p = prompts_for(prompts_, domain);
+  if (!p) return core::make_error(core::errc::config, "no prompts for domain '" + domain + "'");
+  if (!p->has_goal(goal))
+    return core::make_error(core::errc::config, "the prompts of '" + domain + "' (" + p->version() + ") have no goal '" +
+                                                    goal + "' (goals: " + [&] {
+                                                      std::string g;
+                                                      for (const auto& x : p->goals()) g += (g.empty() ? "" : ", ") + x;
+                                                      return g;
+                                                    }() + ")");
+  return backend_->supports(domain, goal);
+}
+
 void annotator_service::stop() {
   {
     std::lock_guard lock(mutex_);  // under the mutex: the worker cannot miss the wake-up
@@ -160,7 +173,7 @@ void annotator_service::worker_loop() {
     std::vector<label_store::entry> to_store;
     for (size_t i = 0; i < answers.size(); ++i) {
       if (answers[i].result != outcome::labelled) continue;
-      answers[i].lab.from.prompt_version = prompts_.at(items[i].domain).version();
+      answers[i].lab.from.prompt_version = prompts_for(prompts_, items[i].domain)->version();
       auto& raw = answers[i].lab.raw_reply;
       if (raw.size() > max_reply_) {
         const size_t cut = raw.size() - max_reply_;
@@ -269,14 +282,13 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
       if (it.caption.size() > max_caption_) it.caption.resize(max_caption_);
       if (it.caption2.size() > max_caption_) it.caption2.resize(max_caption_);
     }
-    auto p = prompts_.find(it.domain);
-    if (p == prompts_.end() || !p->second.has_goal(it.goal)) {
+    const prompt_set* p = prompts_for(prompts_, it.domain);
+    if (!p || !p->has_goal(it.goal)) {
       a.result = outcome::error;
-      a.error = p == prompts_.end() ? "unknown domain '" + it.domain + "'"
-                                    : "unknown goal '" + it.goal + "' for " + it.domain;
+      a.error = !p ? "unknown domain '" + it.domain + "'" : "unknown goal '" + it.goal + "' for " + it.domain;
       continue;
     }
-    std::string key = it.key(p->second.version(), source_);
+    std::string key = it.key(p->version(), source_);
     if (auto hit = store_->find(key)) {
       store_hits_.add();
       a.result = outcome::labelled;
@@ -285,7 +297,7 @@ void annotator_service::handle(std::vector<zmq::message_t>& frames) {
       continue;
     }
     if (!reuse_from_.empty()) {
-      auto other = store_->find_from(it, p->second.version(),
+      auto other = store_->find_from(it, p->version(),
                                      [&](const std::string& s) { return s != source_ && source_listed(s, reuse_from_); });
       if (other) {
         store_hits_.add();

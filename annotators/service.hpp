@@ -50,6 +50,9 @@ class annotator_service {
   /// Where clients connect (a tcp port 0 or * is resolved to the port chosen).
   const std::string& endpoint() const { return endpoint_; }
   const label_store& store() const { return *store_; }
+  /// Whether captions of this domain and goal can be labelled: prompts for the domain (its own
+  /// file, or the generic one) and a backend that supports it. An error says what to write.
+  core::status check(const std::string& domain, const std::string& goal) const;
   /// Stops serving; waits for the backend call in flight (its labels are still stored).
   void stop();
 

@@ -47,7 +47,7 @@ nlohmann::json to_json(const actors::progress& p) {
           {"policy_loss", p.policy_loss}, {"value_loss", p.value_loss}, {"entropy", p.entropy},
           {"intrinsic_mean", p.intrinsic_mean}, {"intrinsic_nonzero", p.intrinsic_nonzero},
           {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite},
-          {"policy_kind", p.policy_kind}};
+          {"policy_kind", p.policy_kind}, {"annotator_known", p.annotator_known}};
 }
 
 void write_plot(const std::string& dir) {
@@ -179,10 +179,11 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
       *cfg, reg, resume,
       [&](const actors::progress& p) {
         std::printf("[%6.0fs] steps %9llu  %7.0f steps/s  episodes %6llu  return %6.3f  success %5.1f%%  labels %llu/%llu "
-                    "(pending %llu)  reward acc %4.2f  policy v%llu lag %.1f  reward v%llu  runners %llu\n",
+                    "(%s %llu)  reward acc %4.2f  policy v%llu lag %.1f  reward v%llu  runners %llu\n",
                     p.seconds, static_cast<unsigned long long>(p.env_steps), p.steps_per_second,
                     static_cast<unsigned long long>(p.episodes), p.mean_return, 100 * p.success_rate,
                     static_cast<unsigned long long>(p.labels_received), static_cast<unsigned long long>(p.labels_requested),
+                    p.annotator_known ? "pending" : "NO ANNOTATOR, waiting",
                     static_cast<unsigned long long>(p.labels_pending), p.reward_accuracy,
                     static_cast<unsigned long long>(p.policy_version), p.policy_lag,
                     static_cast<unsigned long long>(p.reward_version), static_cast<unsigned long long>(p.runners));

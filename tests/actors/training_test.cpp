@@ -109,6 +109,30 @@ TEST_F(Training, ALearnerThatThrowsEndsTheRunWithItsReasonInsteadOfHanging) {
   EXPECT_NE(r.error().message.find("train.fail_learner_at_update"), std::string::npos) << r.error().message;
 }
 
+TEST_F(Training, ARunThatNeedsLabelsAndHasNoAnnotatorSaysSo) {
+  // A head without the annotator role, and no annotator node registered: the endpoint never
+  // arrives. The progress says so instead of "labels 0/528" for ever.
+  training_hooks hooks;
+  hooks.remote_annotator = true;
+  std::vector<progress> seen;
+  auto r = run_training(config({"train.steps=8000"}), registry, nullptr, [&](const progress& p) { seen.push_back(p); },
+                        {}, {}, hooks);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(seen.empty());
+  EXPECT_FALSE(seen.back().annotator_known);
+  EXPECT_GT(seen.back().labels_pending, 0u);
+  auto fine = run_training(config({"train.steps=2000"}), registry, nullptr, {});
+  ASSERT_TRUE(fine);
+  EXPECT_TRUE(fine.value().first.annotator_known);
+}
+
+TEST_F(Training, ADomainNothingCanLabelStopsTheRunAtOnceSayingWhatToWrite) {
+  auto r = run_training(config({"train.steps=2000", "train.domain=grid-world"}), registry, nullptr, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("train.domain 'grid-world'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("[[grid-world.any]]"), std::string::npos) << r.error().message;
+}
+
 TEST_F(Training, ResumeContinuesCountersLabelsAndTheRewardDataset) {
   auto first = run_training(config({"train.steps=3000"}), registry, nullptr, {});
   ASSERT_TRUE(first) << first.error().message;

@@ -104,16 +104,37 @@ TEST_F(Service, AFullQueueRefusesNewCaptionsAsBusy) {
   EXPECT_GE(counter("annotator_busy_rejections_total"), 8u);
 }
 
-TEST_F(Service, UnknownDomainsAndGoalsAreErrorsForThatItemOnly) {
+TEST_F(Service, AnUnknownGoalIsAnErrorForThatItemOnlyAndANewDomainTakesItsGoalAsText) {
   auto svc = start({});
   annotator_client c(ctx, svc->endpoint());
-  auto out = c.annotate({item{kind::classification, "chess", "default", "x", ""},
+  auto out = c.annotate({item{kind::classification, "chess", "win the game", "You take the queen.", ""},
                          item{kind::classification, "nethack", "fame", "x", ""}, nh("You kill the newt!")}, 5s);
   ASSERT_TRUE(out);
+  // chess has no prompt file: the generic prompts take the goal as text, and the rules backend
+  // says which rules to write.
   EXPECT_EQ(out.value()[0].result, outcome::error);
-  EXPECT_EQ(out.value()[0].error, "unknown domain 'chess'");
+  EXPECT_NE(out.value()[0].error.find("no rules for domain 'chess'"), std::string::npos) << out.value()[0].error;
+  EXPECT_NE(out.value()[0].error.find("[[chess.any]]"), std::string::npos);
   EXPECT_EQ(out.value()[1].error, "unknown goal 'fame' for nethack");
   EXPECT_EQ(out.value()[2].result, outcome::labelled);
+  EXPECT_TRUE(svc->check("chess", "win the game").error().message.find("annotator.rules_file") != std::string::npos);
+  EXPECT_TRUE(svc->check("nethack", "default"));
+  EXPECT_FALSE(svc->check("nethack", "fame"));
+}
+
+TEST_F(Service, ANewDomainIsJudgedByAnLlmWithTheGenericPromptsAndItsGoalText) {
+  fake_llm llm([](const nlohmann::json&, int) { return behaviour{200, "Answer: yes", 0ms, false}; });
+  auto svc = start(openai(llm));
+  EXPECT_TRUE(svc->check("grid-world", "reach the goal square"));
+  annotator_client c(ctx, svc->endpoint());
+  auto out = c.annotate({item{kind::classification, "grid-world", "reach the goal square", "You reach the goal!", ""}}, 5s);
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out.value()[0].result, outcome::labelled) << out.value()[0].error;
+  EXPECT_EQ(out.value()[0].lab.from.prompt_version, "generic-v1");
+  auto req = nlohmann::json::parse(llm.last_request());
+  const std::string user = req["messages"][1]["content"];
+  EXPECT_NE(user.find("Goal: reach the goal square"), std::string::npos) << user;
+  EXPECT_NE(user.find("\"You reach the goal!\""), std::string::npos) << user;
 }
 
 TEST_F(Service, MalformedAndRandomFramesGetAnErrorReplyAndServingGoesOn) {
