@@ -228,6 +228,8 @@ def main():
     ap.add_argument("--families", default="main,coin,nethack")
     ap.add_argument("--episodes", type=int, default=200)
     ap.add_argument("--nethack-steps", type=int, default=60000)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for every run (repeatable), e.g. annotator.rules_file=... of a snapshot")
     args = ap.parse_args()
     seeds = list(range(1, args.seeds + 1))
     charts = os.path.join(args.docs, "results")
@@ -238,8 +240,10 @@ def main():
         steps = args.nethack_steps if family == "nethack" else None
         print(f"{family}: {spec['title']}", flush=True)
         results = {}
+        extra = [x for kv in args.set for x in ("--set", kv)]
         for name, label, sets in spec["variants"]:
-            results[name] = [train_and_eval(family, spec, name, sets, s, args.out, steps, args.episodes) for s in seeds]
+            results[name] = [train_and_eval(family, spec, name, sets + extra, s, args.out, steps, args.episodes)
+                             for s in seeds]
         results["random"] = [random_baseline(family, args.out, s, args.episodes) for s in seeds]
         metric = spec["metric"]
         labels = [("random", "random agent")] + [(n, l) for n, l, _ in spec["variants"]]
