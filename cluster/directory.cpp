@@ -157,7 +157,12 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
           if (r.args.size() != 5) return control_reply{false, "attach needs: name endpoint node runners envs"};
           const std::string& name = r.args[0];
           const std::string node = r.args[2].empty() ? "head" : r.args[2];
-          if (st.envs.count(name)) return control_reply{false, "an env named '" + name + "' is already attached"};
+          if (auto old = st.envs.find(name); old != st.envs.end()) {
+            // A dropped env's name may be attached anew (the server restarted, say): it replaces it.
+            if (old->second.state.rfind("dropped", 0) != 0)
+              return control_reply{false, "an env named '" + name + "' is already attached"};
+            st.envs.erase(old);
+          }
           auto it = st.nodes.find(node);
           if (it == st.nodes.end() || !it->second.connected || !it->second.gateway)
             return control_reply{false, "no connected node named '" + node + "'"};

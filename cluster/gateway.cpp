@@ -37,7 +37,10 @@ control_reply attach(caf::stateful_actor<gateway_state>* self, const std::vector
   if (!st.ready) return {false, "the node is not set up yet"};
   if (a.size() != 4) return {false, "attach needs: name endpoint runners envs"};
   const std::string& name = a[0];
-  if (st.envs.count(name)) return {false, "an env named '" + name + "' is already attached here"};
+  if (auto old = st.envs.find(name); old != st.envs.end()) {
+    if (old->second.supervisor) return {false, "an env named '" + name + "' is already attached here"};
+    st.envs.erase(old);  // a dropped env's name is free again: attaching it anew replaces it
+  }
   auto cfg = *st.cfg;
   for (auto [key, value] : {std::pair{"env.external.endpoint", a[1]}, {"train.envs_per_runner", a[3]}})
     if (auto ok = cfg.set(key, value, "envs attach"); !ok) return {false, ok.error().message};
