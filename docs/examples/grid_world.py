@@ -51,11 +51,14 @@ class Grid:
         r, c = self.agent[0] + dr, self.agent[1] + dc
         if r in (0, SIZE - 1) or c in (0, SIZE - 1):
             return self.obs("You bump into the wall.", 0.0, False)
+        before = abs(self.goal[0] - self.agent[0]) + abs(self.goal[1] - self.agent[1])
         self.agent = (r, c)
         if self.agent == self.goal:
             self.score = 1.0
             return self.obs("You reach the goal!", 1.0, True)
-        return self.obs(f"You step {SPEC['action_names'][action]}.", 0.0, False)
+        after = abs(self.goal[0] - r) + abs(self.goal[1] - c)
+        closer = "closer to" if after < before else "farther from"
+        return self.obs(f"You step {SPEC['action_names'][action]}, {closer} the goal.", 0.0, False)
 
     def obs(self, caption, reward, won):
         grid = bytearray(SIZE * SIZE)
