@@ -26,8 +26,8 @@ struct runner_state {
   core::obs_batch before;
   core::pcg32 rng;
   uint64_t version = 0, ticks = 0;
-  bool started = false;
-  int in_flight = 0, max_in_flight = 2, fail_at = 0;
+  bool started = false, paused = false;
+  int in_flight = 0, max_in_flight = 2, fail_at = 0, attempt = 0;
   size_t steps = 32;
   caf::actor learner;
 };
@@ -38,6 +38,7 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
   auto& s = self->state;
   const auto& cfg = ctx->cfg;
   s.id = id;
+  s.attempt = attempt;
   s.learner = learner;
   s.steps = static_cast<size_t>(cfg.integer("train.rollout"));
   s.max_in_flight = static_cast<int>(cfg.integer("train.max_in_flight"));
@@ -66,16 +67,22 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
         st.version = w.version;
         if (!st.started) {  // acting starts with the learner's weights
           st.started = true;
-          self->send(self, tick_atom::value);
+          if (!st.paused) self->send(self, tick_atom::value);
         }
       },
       [=](ack_atom) {
         auto& st = self->state;
-        if (--st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
+        if (--st.in_flight < st.max_in_flight && !st.paused) self->send(self, tick_atom::value);
+      },
+      [=](pause_atom, bool pause) {
+        auto& st = self->state;
+        if (st.paused == pause) return;
+        st.paused = pause;
+        if (!pause && st.started && st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
       },
       [=](tick_atom) {
         auto& st = self->state;
-        if (st.in_flight >= st.max_in_flight) return;
+        if (st.in_flight >= st.max_in_flight || st.paused) return;
         learners::configure_thread();
         if (st.fail_at > 0 && static_cast<int>(st.ticks) == st.fail_at)
           throw std::runtime_error("runner " + std::to_string(st.id) + ": failure injected by train.fail_runner_at_tick");
@@ -101,7 +108,10 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
           eps.successes.push_back(ep.success);
         }
         if (!eps.returns.empty()) self->send(st.learner, std::move(eps));
-        self->send(st.learner, to_message(r, st.id));
+        auto msg = to_message(r, st.id);
+        msg.report = {static_cast<uint32_t>(self->mailbox().size()), static_cast<uint32_t>(st.in_flight + 1),
+                      static_cast<uint32_t>(st.attempt), st.ticks};
+        self->send(st.learner, std::move(msg));
         if (++st.in_flight < st.max_in_flight) self->send(self, tick_atom::value);
       },
   };

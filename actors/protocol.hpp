@@ -23,15 +23,27 @@ namespace lantern::actors {
 using tick_atom = caf::atom_constant<caf::atom("tick")>;        ///< a runner: step the next rollout
 using ack_atom = caf::atom_constant<caf::atom("ack")>;          ///< the learner: a rollout was taken
 using poll_atom = caf::atom_constant<caf::atom("poll")>;        ///< the reward learner: poll labels
-using stats_atom = caf::atom_constant<caf::atom("stats")>;      ///< any actor: answer with stats_msg
+using stats_atom = caf::atom_constant<caf::atom("stats")>;      ///< a learner: answer with its typed status
 using save_atom = caf::atom_constant<caf::atom("save")>;        ///< a learner: answer with its state
 using join_atom = caf::atom_constant<caf::atom("join")>;        ///< a runner joins the learner
 using halt_atom = caf::atom_constant<caf::atom("halt")>;        ///< a supervisor: stop every runner
 using restart_atom = caf::atom_constant<caf::atom("restart")>;  ///< a supervisor: start a runner again
+using pause_atom = caf::atom_constant<caf::atom("pause")>;      ///< runners: stop acting (true) or go on (false)
+using captions_atom = caf::atom_constant<caf::atom("captions")>;  ///< the reward learner: recent labels
+using set_atom = caf::atom_constant<caf::atom("set")>;          ///< a learner: a live setting, key and value
+
+/// What a runner says of itself with every rollout (the learner keeps the latest).
+struct runner_report {
+  uint32_t mailbox = 0;    ///< messages waiting in its mailbox
+  uint32_t in_flight = 0;  ///< rollouts sent and not yet acknowledged
+  uint32_t attempt = 0;    ///< restarts of this runner so far
+  uint64_t ticks = 0;      ///< rollouts it has made
+};
 
 /// T steps of N envs from one runner (core::rollout, flattened for the wire).
 struct rollout_msg {
   uint64_t runner = 0;
+  runner_report report;
   uint64_t policy_version = 0;  ///< the weights that acted: the learner measures policy lag
   uint32_t steps = 0, num_envs = 0;
   std::vector<std::vector<uint8_t>> arrays;  ///< per layout array: [T+1, N, shape...]
@@ -84,11 +96,42 @@ struct control_msg {
   std::string argument;
 };
 
-/// Counters and gauges one actor reports, by name.
-struct stats_msg {
-  std::string from;
-  std::vector<std::string> names;
-  std::vector<double> values;
+/// A runner as the policy learner last heard of it. Typed, like every status below, so that a
+/// renamed field fails to compile instead of silently reading zero.
+struct runner_status {
+  uint64_t id = 0, node = 0;  ///< node: the id's top bits (runner ids are node << 24 | ...)
+  uint64_t rollouts = 0, steps = 0;
+  double steps_per_second = 0;  ///< over its recent rollouts, as the learner received them
+  double seconds_since = 0;     ///< since its last rollout
+  runner_report report;
+  bool paused = false;
+};
+
+/// The policy learner's status (stats_atom).
+struct learner_status {
+  uint64_t env_steps = 0, updates = 0, episodes = 0, policy_version = 0, reward_version = 0;
+  double mean_return = 0, success_rate = 0, policy_lag = 0, updates_per_second = 0;
+  double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
+  double intrinsic_coef = 0, extrinsic_coef = 0;  ///< shaping as it is now (live-changeable)
+  bool finite = true;
+  uint32_t mailbox = 0;
+  std::vector<runner_status> runners;
+};
+
+/// The reward learner's status (stats_atom). requested = received + given_up + pending.
+struct reward_status {
+  std::string model;
+  uint64_t requested = 0, received = 0, pending = 0, given_up = 0, dropped = 0, retries = 0, in_flight = 0;
+  uint64_t unanswered = 0, lost = 0, dataset = 0, snapshot_version = 0;
+  bool annotator_known = true;
+  double loss = 0, accuracy = 0;
+  uint32_t mailbox = 0;
+};
+
+/// A labelled caption as the trainer received it (captions_atom: the most recent first).
+struct caption_record {
+  std::string caption, caption2, label, backend, model, prompt_version;
+  double seconds = 0;  ///< since the epoch, when it arrived
 };
 
 /// Where the annotator service is (a ZeroMQ endpoint): the reward learner (re)connects to it.
@@ -128,7 +171,7 @@ struct control_reply {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rollout_msg& x) {
-  return f(caf::meta::type_name("rollout_msg"), x.runner, x.policy_version, x.steps, x.num_envs, x.arrays, x.text,
+  return f(caf::meta::type_name("rollout_msg"), x.runner, x.report, x.policy_version, x.steps, x.num_envs, x.arrays, x.text,
            x.caption, x.candidates, x.action, x.behaviour_logp, x.behaviour_value, x.reward, x.initial_state, x.done,
            x.truncated, x.final_index, x.final_arrays, x.final_text, x.final_candidates);
 }
@@ -157,8 +200,31 @@ typename Inspector::result_type inspect(Inspector& f, control_msg& x) {
   return f(caf::meta::type_name("control_msg"), x.command, x.argument);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stats_msg& x) {
-  return f(caf::meta::type_name("stats_msg"), x.from, x.names, x.values);
+typename Inspector::result_type inspect(Inspector& f, runner_report& x) {
+  return f(caf::meta::type_name("runner_report"), x.mailbox, x.in_flight, x.attempt, x.ticks);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, runner_status& x) {
+  return f(caf::meta::type_name("runner_status"), x.id, x.node, x.rollouts, x.steps, x.steps_per_second,
+           x.seconds_since, x.report, x.paused);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, learner_status& x) {
+  return f(caf::meta::type_name("learner_status"), x.env_steps, x.updates, x.episodes, x.policy_version,
+           x.reward_version, x.mean_return, x.success_rate, x.policy_lag, x.updates_per_second, x.policy_loss,
+           x.value_loss, x.entropy, x.intrinsic_mean, x.intrinsic_nonzero, x.intrinsic_coef, x.extrinsic_coef, x.finite,
+           x.mailbox, x.runners);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reward_status& x) {
+  return f(caf::meta::type_name("reward_status"), x.model, x.requested, x.received, x.pending, x.given_up, x.dropped,
+           x.retries, x.in_flight, x.unanswered, x.lost, x.dataset, x.snapshot_version, x.annotator_known, x.loss,
+           x.accuracy, x.mailbox);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caption_record& x) {
+  return f(caf::meta::type_name("caption_record"), x.caption, x.caption2, x.label, x.backend, x.model,
+           x.prompt_version, x.seconds);
 }
 
 template <class Inspector>
@@ -205,7 +271,12 @@ CAF_ADD_TYPE_ID(lantern, (lantern::actors::caption_batch))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::label_batch))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::episode_batch))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_msg))
-CAF_ADD_TYPE_ID(lantern, (lantern::actors::stats_msg))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::runner_report))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::runner_status))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::learner_status))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::reward_status))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::caption_record))
+CAF_ADD_TYPE_ID(lantern, (std::vector<lantern::actors::caption_record>))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::annotator_at))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_request))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_reply))

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -48,6 +50,41 @@ struct progress {
   bool finite = true;  ///< every loss so far was a finite number
 };
 
+struct learner_status;
+struct reward_status;
+struct caption_record;
+
+/// A running training, as the control API (cluster/control.hpp) sees it. Thread-safe; every
+/// call has a deadline; valid between training_hooks::control(this) and control(nullptr).
+class run_control {
+ public:
+  virtual ~run_control() = default;
+  /// The latest progress, and the learners' typed status as of now.
+  struct status {
+    progress p;
+    std::shared_ptr<const learner_status> learner;
+    std::shared_ptr<const reward_status> rewards;
+    std::string annotator_json;  ///< the annotator service's metrics (JSON), if one is reachable
+  };
+  virtual core::result<status> now() = 0;
+  /// Progress lines so far (at most the last 2,000).
+  virtual std::vector<progress> history() = 0;
+  /// The most recent labelled captions, newest first.
+  virtual core::result<std::vector<caption_record>> captions(size_t n) = 0;
+  /// Pauses (or resumes) the runners of a node (all_nodes: every runner); how many were told.
+  virtual core::result<uint64_t> pause(bool pause, uint64_t node) = 0;
+  /// Writes a checkpoint now; returns once it is written.
+  virtual core::status checkpoint() = 0;
+  /// Changes a live setting (see is_live_setting in `lantern options`).
+  virtual core::status set(const std::string& key, const std::string& value) = 0;
+  /// Ends the run as SIGTERM does: a checkpoint and the summary.
+  virtual void stop() = 0;
+  static constexpr uint64_t all_nodes = ~uint64_t{0};
+};
+
+/// Whether a key may change while a run goes on (set through the control API).
+bool is_live_setting(const std::string& key);
+
 /// Everything a run needs to continue where it stopped.
 struct training_state {
   std::map<std::string, std::string> parts;  ///< policy, appo, reward model, counters
@@ -61,6 +98,8 @@ struct training_hooks {
   std::function<core::status(caf::actor_system&, const caf::actor& learner, const caf::actor& rewards)> started;
   /// Called before the learners stop (unpublish, stop what `started` spawned).
   std::function<void(caf::actor_system&)> stopping;
+  /// Called with the run's control once it runs, and with nullptr before it stops.
+  std::function<void(run_control*)> control;
   /// Runners in this process; -1: train.runners (a head whose envs run on other nodes: 0).
   int local_runners = -1;
   /// The annotator service runs on another node: its endpoint arrives as an annotator_at message.

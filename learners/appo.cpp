@@ -1,5 +1,7 @@
 #include "learners/appo.hpp"
 
+#include <cmath>
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 
@@ -199,6 +201,22 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
   st.clip_fraction /= k;
   st.policy_version = ++version_;
   return st;
+}
+
+core::status appo_learner::set_option(const std::string& key, double value) {
+  if (!std::isfinite(value) || value < 0) return core::make_error(core::errc::invalid_argument, key + " must be >= 0");
+  if (key == "appo.entropy_coef") {
+    p_->o.entropy_coef = value;
+    return {};
+  }
+  if (key == "appo.lr") {
+    if (value > 1) return core::make_error(core::errc::invalid_argument, "appo.lr must be at most 1");
+    p_->o.lr = value;
+    for (auto& group : p_->opt.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(value);
+    return {};
+  }
+  return core::make_error(core::errc::invalid_argument, "'" + key + "' is not a live APPO setting");
 }
 
 core::status appo_learner::save(std::ostream& out) const {

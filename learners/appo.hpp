@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/buffers.hpp"
@@ -64,6 +65,9 @@ class appo_learner {
   /// One update. rewards: the rewards to learn from, [T*N] (empty: the rollout's own).
   core::result<update_stats> update(const core::rollout& r, const std::vector<float>& rewards = {});
   uint64_t version() const { return version_; }
+  /// Changes a setting between updates: "appo.lr" (the optimiser's learning rate) or
+  /// "appo.entropy_coef"; anything else is an error.
+  core::status set_option(const std::string& key, double value);
   /// Optimiser state and counters, for checkpoints (the weights are policy::weights()).
   core::status save(std::ostream& out) const;
   core::status load(std::istream& in);

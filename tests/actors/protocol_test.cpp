@@ -136,8 +136,17 @@ TEST_F(Protocol, EveryOtherMessageSurvivesTheWire) {
   auto e = round_trip(episode_batch{4, {1.0f}, {2.0f}, {30}, {1}});
   EXPECT_EQ(e.lengths[0], 30);
   EXPECT_EQ(round_trip(control_msg{"set", "shaping.intrinsic_coef=0.4"}).argument, "shaping.intrinsic_coef=0.4");
-  auto st = round_trip(stats_msg{"runner-1", {"steps"}, {12.0}});
-  EXPECT_EQ(st.values[0], 12.0);
+  learner_status ls;
+  ls.env_steps = 12;
+  ls.runners.push_back(runner_status{7, 0, 3, 96, 1.5, 0.2, runner_report{1, 2, 0, 3}, true});
+  auto st = round_trip(ls);
+  EXPECT_EQ(st.env_steps, 12u);
+  ASSERT_EQ(st.runners.size(), 1u);
+  EXPECT_EQ(st.runners[0].report.in_flight, 2u);
+  EXPECT_TRUE(st.runners[0].paused);
+  auto caps = round_trip(std::vector<caption_record>{{"You open it.", "", "positive", "rules (heuristic)", "rules-v2",
+                                                      "textworld-v1", 5.0}});
+  EXPECT_EQ(caps[0].label, "positive");
 }
 
 TEST_F(Protocol, MessagesTravelBetweenActors) {

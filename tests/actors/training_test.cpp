@@ -142,33 +142,29 @@ TEST_F(Training, ResumeContinuesCountersLabelsAndTheRewardDataset) {
   training_state saved = first.value().second;
   // What the learners hold the moment the resumed run starts, before any step: a fresh run
   // would start from zero everywhere and from other weights.
-  stats_msg at_start_learner, at_start_rewards;
+  learner_status at_start_learner;
+  reward_status at_start_rewards;
   std::vector<std::string> weights_at_start;
   training_hooks hooks;
   hooks.started = [&](caf::actor_system& sys, const caf::actor& learner, const caf::actor& rewards) -> core::status {
     caf::scoped_actor self{sys};
     self->request(learner, std::chrono::seconds(10), stats_atom::value)
-        .receive([&](const stats_msg& m) { at_start_learner = m; }, [](const caf::error&) {});
+        .receive([&](const learner_status& m) { at_start_learner = m; }, [](const caf::error&) {});
     self->request(rewards, std::chrono::seconds(10), stats_atom::value)
-        .receive([&](const stats_msg& m) { at_start_rewards = m; }, [](const caf::error&) {});
+        .receive([&](const reward_status& m) { at_start_rewards = m; }, [](const caf::error&) {});
     self->request(learner, std::chrono::seconds(10), save_atom::value)
         .receive([&](const std::vector<std::string>& kv) { weights_at_start = kv; }, [](const caf::error&) {});
     return {};
   };
   auto second = run_training(config({"train.steps=6000"}), registry, &saved, {}, {}, {}, hooks);
   ASSERT_TRUE(second) << second.error().message;
-  auto value = [](const stats_msg& m, const std::string& name) {
-    for (size_t i = 0; i < m.names.size(); ++i)
-      if (m.names[i] == name) return m.values[i];
-    return -1.0;
-  };
-  EXPECT_EQ(value(at_start_learner, "env_steps"), static_cast<double>(a.env_steps));
-  EXPECT_EQ(value(at_start_learner, "updates"), static_cast<double>(a.updates));
-  EXPECT_EQ(value(at_start_learner, "episodes"), static_cast<double>(a.episodes));
-  EXPECT_EQ(value(at_start_learner, "policy_version"), static_cast<double>(a.policy_version));
-  EXPECT_EQ(value(at_start_rewards, "labels_requested"), static_cast<double>(a.labels_requested));
-  EXPECT_EQ(value(at_start_rewards, "labels_received"), static_cast<double>(a.labels_received));
-  EXPECT_EQ(value(at_start_rewards, "dataset"), static_cast<double>(a.reward_dataset));
+  EXPECT_EQ(at_start_learner.env_steps, a.env_steps);
+  EXPECT_EQ(at_start_learner.updates, a.updates);
+  EXPECT_EQ(at_start_learner.episodes, a.episodes);
+  EXPECT_EQ(at_start_learner.policy_version, a.policy_version);
+  EXPECT_EQ(at_start_rewards.requested, a.labels_requested);
+  EXPECT_EQ(at_start_rewards.received, a.labels_received);
+  EXPECT_EQ(at_start_rewards.dataset, a.reward_dataset);
   ASSERT_GE(weights_at_start.size(), 2u);
   EXPECT_TRUE(weights_at_start[1] == saved.parts["policy"]) << "the policy starts from the saved weights";
   const progress& b = second.value().first;
