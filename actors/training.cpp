@@ -99,39 +99,50 @@ caf::behavior watcher(caf::event_based_actor* self, caf::actor learner, caf::act
   };
 }
 
-// The run as the control API sees it: the API's threads ask the actors with their own scoped
-// actors; a checkpoint or a stop is handed to the run loop, which owns both.
+// The run as the control API sees it. Every call is a job that the run loop's own thread
+// carries out with its scoped actor (blocking actors made in the API's threads kept CAF 0.17's
+// actor system from shutting down); the API thread waits for it with a deadline.
 class control_impl final : public run_control {
  public:
-  control_impl(caf::actor_system& sys, caf::actor learner, caf::actor rewards, caf::actor sup,
-               annotators::annotator_service* service, const core::metrics_registry* metrics, zmq::context_t* zmq,
-               std::string endpoint)
-      : sys_(sys), learner_(std::move(learner)), rewards_(std::move(rewards)), sup_(std::move(sup)),
-        service_(service), metrics_(metrics), zmq_(zmq), endpoint_(std::move(endpoint)) {}
+  using job = std::function<void(caf::scoped_actor&)>;
+
+  control_impl(caf::actor_system& sys, caf::actor learner, caf::actor rewards, annotators::annotator_service* service,
+               const core::metrics_registry* metrics, zmq::context_t* zmq, std::string endpoint)
+      : sys_(sys), learner_(std::move(learner)), rewards_(std::move(rewards)), service_(service), metrics_(metrics),
+        zmq_(zmq), endpoint_(std::move(endpoint)) {}
 
   core::result<status> now() override {
-    status out;
-    {
-      std::lock_guard lock(mutex_);
-      out.p = latest_;
-    }
-    caf::scoped_actor self{sys_};
-    std::optional<core::error_info> err;
-    self->request(learner_, std::chrono::seconds(5), stats_atom::value)
-        .receive([&](const learner_status& m) { out.learner = std::make_shared<learner_status>(m); },
-                 [&](const caf::error& e) { err = core::make_error(core::errc::timeout, "the policy learner: " + sys_.render(e)); });
-    if (err) return *err;
-    self->request(rewards_, std::chrono::seconds(5), stats_atom::value)
-        .receive([&](const reward_status& m) { out.rewards = std::make_shared<reward_status>(m); },
-                 [&](const caf::error& e) { err = core::make_error(core::errc::timeout, "the reward learner: " + sys_.render(e)); });
-    if (err) return *err;
-    fill(out.p, *out.learner);
-    fill(out.p, *out.rewards);
-    if (service_) {
-      out.annotator_json = metrics_->to_json().dump();
-    } else if (!endpoint_.empty()) {  // a service elsewhere: its own stats request, with a short deadline
-      annotators::annotator_client c(*zmq_, endpoint_);
-      if (auto j = c.stats(std::chrono::milliseconds(500))) out.annotator_json = j.value();
+    core::result<status> out = core::make_error(core::errc::timeout, "the run did not answer");
+    auto ok = run([&](caf::scoped_actor& self) {
+      status st;
+      {
+        std::lock_guard lock(mutex_);
+        st.p = latest_;
+      }
+      std::optional<core::error_info> err;
+      self->request(learner_, std::chrono::seconds(5), stats_atom::value)
+          .receive([&](const learner_status& m) { st.learner = std::make_shared<learner_status>(m); },
+                   [&](const caf::error& e) { err = core::make_error(core::errc::timeout, "the policy learner: " + sys_.render(e)); });
+      if (!err)
+        self->request(rewards_, std::chrono::seconds(5), stats_atom::value)
+            .receive([&](const reward_status& m) { st.rewards = std::make_shared<reward_status>(m); },
+                     [&](const caf::error& e) { err = core::make_error(core::errc::timeout, "the reward learner: " + sys_.render(e)); });
+      if (err) {
+        out = *err;
+        return;
+      }
+      fill(st.p, *st.learner);
+      fill(st.p, *st.rewards);
+      out = std::move(st);
+    });
+    if (!ok) return ok.error();
+    if (out) {  // the annotator's metrics, outside the run loop (a remote one is asked with a deadline)
+      if (service_) {
+        out->annotator_json = metrics_->to_json().dump();
+      } else if (!endpoint_.empty()) {
+        annotators::annotator_client c(*zmq_, endpoint_);
+        if (auto j = c.stats(std::chrono::milliseconds(500))) out->annotator_json = j.value();
+      }
     }
     return out;
   }
@@ -140,31 +151,29 @@ class control_impl final : public run_control {
     return {history_.begin(), history_.end()};
   }
   core::result<std::vector<caption_record>> captions(size_t n) override {
-    caf::scoped_actor self{sys_};
     core::result<std::vector<caption_record>> out = std::vector<caption_record>{};
-    self->request(rewards_, std::chrono::seconds(5), captions_atom::value, static_cast<uint32_t>(n))
-        .receive([&](const std::vector<caption_record>& v) { out = v; },
-                 [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    auto ok = run([&](caf::scoped_actor& self) {
+      self->request(rewards_, std::chrono::seconds(5), captions_atom::value, static_cast<uint32_t>(n))
+          .receive([&](const std::vector<caption_record>& v) { out = v; },
+                   [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    });
+    if (!ok) return ok.error();
     return out;
   }
   core::result<uint64_t> pause(bool pause, uint64_t node) override {
-    caf::scoped_actor self{sys_};
     core::result<uint64_t> out = uint64_t{0};
-    self->request(learner_, std::chrono::seconds(5), pause_atom::value, pause, node)
-        .receive([&](uint64_t told) { out = told; },
-                 [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    auto ok = run([&](caf::scoped_actor& self) {
+      self->request(learner_, std::chrono::seconds(5), pause_atom::value, pause, node)
+          .receive([&](uint64_t told) { out = told; },
+                   [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    });
+    if (!ok) return ok.error();
     return out;
   }
   core::status checkpoint() override {
-    std::future<core::status> done;
-    {
-      std::lock_guard lock(mutex_);
-      checkpoints_.emplace_back();
-      done = checkpoints_.back().get_future();
-    }
-    if (done.wait_for(std::chrono::seconds(120)) != std::future_status::ready)
-      return core::make_error(core::errc::timeout, "the checkpoint did not finish within 120 s");
-    return done.get();
+    core::status out;
+    if (auto ok = run([](caf::scoped_actor&) {}, &out, std::chrono::seconds(120)); !ok) return ok;
+    return out;
   }
   core::status set(const std::string& key, const std::string& value) override {
     if (!is_live_setting(key))
@@ -176,14 +185,16 @@ class control_impl final : public run_control {
     const double v = std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
       return core::make_error(core::errc::invalid_argument, key + ": '" + value + "' is not a number");
-    caf::scoped_actor self{sys_};
     core::status out;
-    self->request(learner_, std::chrono::seconds(5), set_atom::value, key, v)
-        .receive(
-            [&](const std::string& why) {
-              if (!why.empty()) out = core::make_error(core::errc::invalid_argument, why);
-            },
-            [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    auto ok = run([&](caf::scoped_actor& self) {
+      self->request(learner_, std::chrono::seconds(5), set_atom::value, key, v)
+          .receive(
+              [&](const std::string& why) {
+                if (!why.empty()) out = core::make_error(core::errc::invalid_argument, why);
+              },
+              [&](const caf::error& e) { out = core::make_error(core::errc::timeout, sys_.render(e)); });
+    });
+    if (!ok) return ok;
     return out;
   }
   void stop() override { stop_.store(true); }
@@ -198,21 +209,61 @@ class control_impl final : public run_control {
       while (history_.size() > 2000) history_.pop_front();
     }
   }
-  /// Checkpoints asked for through the API: done by the run loop, which owns the state.
-  void serve_checkpoints(const std::function<core::status()>& write) {
-    std::deque<std::promise<core::status>> todo;
+  /// Carries out the jobs waiting; a checkpoint job writes the checkpoint (`write`) first.
+  void serve(caf::scoped_actor& self, const std::function<core::status()>& write) {
+    std::deque<pending> todo;
     {
       std::lock_guard lock(mutex_);
-      todo.swap(checkpoints_);
+      todo.swap(jobs_);
     }
-    if (todo.empty()) return;
-    const core::status st = write();
-    for (auto& p : todo) p.set_value(st);
+    for (auto& p : todo) {
+      if (p.checkpoint) *p.checkpoint = write();
+      p.work(self);
+      p.done.set_value();
+    }
+  }
+  /// No more jobs: those waiting are dropped (their callers get an error).
+  void close() {
+    std::deque<pending> todo;
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      todo.swap(jobs_);
+    }
+    for (auto& p : todo) p.done.set_value();  // work not done: the caller sees nothing changed
   }
 
  private:
+  struct pending {
+    job work;
+    core::status* checkpoint = nullptr;  // non-null: write a checkpoint into it first
+    std::promise<void> done;
+  };
+  // Hands a job to the run loop and waits for it.
+  core::status run(job work, core::status* checkpoint = nullptr,
+                   std::chrono::seconds deadline = std::chrono::seconds(15)) {
+    std::future<void> done;
+    auto ran = std::make_shared<bool>(false);  // set before `done`: the promise orders it
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return core::make_error(core::errc::invalid_argument, "the run is ending");
+      jobs_.push_back({[ran, work = std::move(work)](caf::scoped_actor& self) {
+                         *ran = true;
+                         work(self);
+                       },
+                       checkpoint,
+                       {}});
+      done = jobs_.back().done.get_future();
+    }
+    if (done.wait_for(deadline) != std::future_status::ready)
+      return core::make_error(core::errc::timeout, "the run did not answer within " +
+                                                       std::to_string(deadline.count()) + " s");
+    if (!*ran) return core::make_error(core::errc::invalid_argument, "the run is ending");
+    return {};
+  }
+
   caf::actor_system& sys_;
-  caf::actor learner_, rewards_, sup_;
+  caf::actor learner_, rewards_;
   annotators::annotator_service* service_;
   const core::metrics_registry* metrics_;
   zmq::context_t* zmq_;
@@ -220,8 +271,9 @@ class control_impl final : public run_control {
   std::mutex mutex_;
   progress latest_;
   std::deque<progress> history_;
-  std::deque<std::promise<core::status>> checkpoints_;
+  std::deque<pending> jobs_;
   std::atomic<bool> stop_{false};
+  bool closing_ = false;
 };
 
 }  // namespace
@@ -391,7 +443,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       }
       return st;
     };
-    control_impl control(sys, learner, rewards, sup, service.get(), &metrics, &zctx, ctx.annotator_endpoint);
+    control_impl control(sys, learner, rewards, service.get(), &metrics, &zctx, ctx.annotator_endpoint);
     if (hooks.control) hooks.control(&control);
     auto write_checkpoint = [&]() -> core::status {
       if (!on_checkpoint) return core::make_error(core::errc::invalid_argument, "this run writes no checkpoints");
@@ -408,7 +460,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (stop_now()) break;
       if (failure = learner_failure(); !failure.empty()) break;
-      control.serve_checkpoints(write_checkpoint);
+      control.serve(self, write_checkpoint);
       if (reached.load()) {  // the learner has its steps: a last progress line, and done
         collect();
         control.record(p, true);
@@ -440,11 +492,11 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
                                                      std::chrono::duration<double>(cfg.real("train.label_drain_seconds")));
     for (collect(); failure.empty() && p.labels_pending > 0 && clock_type::now() < drain_until && !stop_now(); collect()) {
       control.record(p, false);
-      control.serve_checkpoints(write_checkpoint);
+      control.serve(self, write_checkpoint);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    if (hooks.control) hooks.control(nullptr);
-    control.serve_checkpoints([] { return core::make_error(core::errc::invalid_argument, "the run is ending"); });
+    control.close();
+    if (hooks.control) hooks.control(nullptr);  // waits for the API's calls in flight (each has a deadline)
     if (hooks.stopping) hooks.stopping(sys);
     if (failure.empty()) {
       collect();

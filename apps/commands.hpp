@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actors/training.hpp"
+#include "cluster/cluster.hpp"
 #include "core/config.hpp"
 #include "envs/registry.hpp"
 #include "learners/policy.hpp"
@@ -44,12 +45,14 @@ std::function<int()> add_labels(CLI::App& app, const core::schema& s, common_fla
 
 /// `lantern train` and `lantern eval`.
 struct train_flags {
-  std::string run_dir, resume;
+  std::string run_dir, resume, control;
   int64_t steps = -1;
 };
 void add_train_flags(CLI::App& cmd, train_flags& t);
 /// Makes a run's hooks from its final config (and its TOML text); nullopt: an error was printed.
-using make_hooks_fn = std::function<std::optional<actors::training_hooks>(const core::config&, const std::string&)>;
+/// A head also fills `control` with what its control API asks of the directory.
+using make_hooks_fn = std::function<std::optional<actors::training_hooks>(
+    const core::config&, const std::string&, std::shared_ptr<cluster::head_control>& control)>;
 /// SIGINT and SIGTERM ask the running command to stop (cleanly, with a checkpoint).
 void install_signal_handlers();
 bool stop_requested();

@@ -62,12 +62,17 @@ int run_node(const envs::env_registry& reg, const core::schema& schema, common_f
     const std::string tok = *token;
     auto addr = *listen;
     return run_train(reg, schema, f, n.train,
-                     [&, here, tok, addr](const core::config& final_cfg,
-                                          const std::string& text) -> std::optional<actors::training_hooks> {
+                     [&, here, tok, addr](const core::config& final_cfg, const std::string& text,
+                                          std::shared_ptr<cluster::head_control>& control)
+                         -> std::optional<actors::training_hooks> {
                        cluster::head_setup h{addr, tok, text, &final_cfg, &schema, &reg, here};
-                       return cluster::head_hooks(h, [addr](uint16_t port) {
-                         std::cout << "lantern node: head listening on " << addr.host << ":" << port << std::endl;
-                       });
+                       control = std::make_shared<cluster::head_control>();
+                       return cluster::head_hooks(
+                           h,
+                           [addr](uint16_t port) {
+                             std::cout << "lantern node: head listening on " << addr.host << ":" << port << std::endl;
+                           },
+                           control);
                      });
   }
   auto join = cluster::parse_address(n.join);

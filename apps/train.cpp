@@ -1,5 +1,7 @@
 // `lantern train`: the whole system in one process, and `lantern eval`.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +22,7 @@
 #include "learners/options.hpp"
 #include "learners/policy.hpp"
 #include "learners/runtime.hpp"
+#include "cluster/control.hpp"
 #include "core/stats.hpp"
 
 namespace lantern::apps {
@@ -110,6 +113,46 @@ void install_signal_handlers() {
 
 bool stop_requested() { return g_signal.load() != 0; }
 
+// The control API of a run (cluster/control.hpp): the cluster token, or one made for this run
+// and written to DIR/control.token (mode 0600); where it listens goes to DIR/control.json.
+core::result<std::unique_ptr<cluster::control_server>> start_control(const core::config& cfg, const std::string& dir,
+                                                                     const std::string& listen,
+                                                                     const std::shared_ptr<cluster::head_control>& head) {
+  cluster::control_options o;
+  o.listen = listen.empty() ? cfg.string("control.listen") : listen;
+  std::string token_file;
+  if (auto token = cluster::load_token(cfg)) {
+    o.token = token.value();
+  } else {
+    o.token = cluster::make_token();
+    token_file = dir + "/control.token";
+    const int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ::write(fd, (o.token + "\n").data(), o.token.size() + 1) != static_cast<ssize_t>(o.token.size() + 1)) {
+      if (fd >= 0) ::close(fd);
+      return core::make_error(core::errc::io, "cannot write " + token_file);
+    }
+    ::close(fd);
+  }
+  o.web_dir = cfg.string("control.web_dir").empty() ? std::string(LANTERN_SOURCE_DIR) + "/console/web"
+                                                    : cfg.string("control.web_dir");
+  o.chart_js = cfg.string("control.chart_js");
+  o.run = {{"dir", dir}, {"env", cfg.string("train.env")}, {"reward_model", cfg.string("reward.model")},
+           {"annotator_backend", cfg.string("annotator.backend")}, {"steps", cfg.integer("train.steps")},
+           {"seed", cfg.integer("train.seed")}};
+  if (head) {
+    o.nodes = [head] { return head->nodes ? head->nodes() : std::vector<cluster::node_info>{}; };
+    o.envs = [head](const std::string& c, const std::vector<std::string>& a) {
+      return head->envs ? head->envs(c, a) : actors::control_reply{false, "the head is not set up yet"};
+    };
+  }
+  auto server = std::make_unique<cluster::control_server>(o);
+  if (auto ok = server->start(); !ok) return ok.error();
+  std::ofstream(dir + "/control.json") << nlohmann::json{{"url", server->url()}, {"token_file", token_file}}.dump() << "\n";
+  std::cout << "lantern train: control API, dashboard and /metrics on " << server->url()
+            << (token_file.empty() ? " (the cluster token)" : " (token in " + token_file + ")") << std::endl;
+  return server;
+}
+
 int run_train(const envs::env_registry& reg, const core::schema& schema, const common_flags& f, const train_flags& t,
               const make_hooks_fn& make_hooks) {
   auto cfg = load_config(schema, f);
@@ -170,10 +213,21 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
     if (auto ok = c.write(dir + "/checkpoint.bin"); !ok) std::cerr << "lantern train: " << ok.error().message << "\n";
   };
   actors::training_hooks hooks;
+  std::shared_ptr<cluster::head_control> head;
   if (make_hooks) {
-    auto h = make_hooks(*cfg, config_text);
+    auto h = make_hooks(*cfg, config_text, head);
     if (!h) return 2;
     hooks = std::move(*h);
+  }
+  std::unique_ptr<cluster::control_server> control;
+  if (cfg->boolean("control.enabled")) {
+    auto c = start_control(*cfg, dir, t.control, head);
+    if (!c) {
+      std::cerr << "lantern train: " << c.error().message << "\n";
+      return 2;
+    }
+    control = std::move(c.value());
+    hooks.control = [&control](actors::run_control* run) { control->attach(run); };
   }
   auto result = actors::run_training(
       *cfg, reg, resume,
@@ -312,6 +366,8 @@ int run_eval(const envs::env_registry& reg, const core::schema& schema, const co
 void add_train_flags(CLI::App& cmd, train_flags& t) {
   cmd.add_option("--run-dir", t.run_dir, "where the run's config, metrics, checkpoints and plot go (default runs/<time>)");
   cmd.add_option("--resume", t.resume, "continue the run in this directory from its last checkpoint");
+  cmd.add_option("--control", t.control, "where the control API and dashboard listen, HOST:PORT (control.listen; port "
+                                         "0 picks one, written to RUN_DIR/control.json)");
   cmd.add_option("--steps", t.steps, "env steps to train for (train.steps)")
       ->check(strict_integer(1, std::numeric_limits<int64_t>::max()));
 }

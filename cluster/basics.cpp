@@ -13,10 +13,12 @@
 #include <caf/openssl/all.hpp>
 
 #include "cluster/cluster.hpp"
+#include "cluster/control.hpp"
 
 namespace lantern::cluster {
 
 void add_cluster_options(core::schema& s) {
+  add_control_options(s);
   s.string("cluster.token", "", "the cluster token (prefer cluster.token_file or $LANTERN_CLUSTER_TOKEN)");
   s.string("cluster.token_file", "", "file holding the cluster token (its first line)");
   s.integer("cluster.heartbeat_ms", 1000, "middleman heartbeat interval between nodes (ms)", 50, 600000);

@@ -22,6 +22,7 @@
 
 #include "actors/protocol.hpp"
 #include "actors/training.hpp"
+#include "cluster/control.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "envs/registry.hpp"
@@ -75,10 +76,17 @@ struct head_setup {
   roles here;
 };
 
+/// What the head's control API asks of the directory (valid while the run is attached to it).
+struct head_control {
+  std::function<std::vector<node_info>()> nodes;
+  std::function<actors::control_reply(const std::string& command, const std::vector<std::string>& args)> envs;
+};
+
 /// Hooks for actors::run_training that make it a head: the directory is published on
 /// setup.listen, the head's own gateway is spawned, and the run uses a remote annotator unless
 /// the head has that role. `on_published(port)` is told where it listens.
-actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)> on_published = {});
+actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)> on_published = {},
+                                  std::shared_ptr<head_control> control = nullptr);
 
 /// What a member node (envs and/or annotator, not head) needs.
 struct member_setup {

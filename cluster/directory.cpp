@@ -132,6 +132,11 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
         spdlog::debug("directory: control '{}'", r.command);
         if (!same_token(r.token, st.args.token)) return control_reply{false, "refused: wrong cluster token"};
         if (r.command == "list") return control_reply{true, listing(st)};
+        if (r.command == "nodes") {  // for the control API: id, name, roles, connected; one per line
+          std::ostringstream out;
+          for (const auto& [name, n] : st.nodes) out << n.id << '\t' << name << '\t' << n.roles << '\t' << n.connected << '\n';
+          return control_reply{true, out.str()};
+        }
         if (r.command == "ready" && r.args.size() == 1) {
           // A node that (re)joined is set up: env servers attached to it before it was lost are
           // attached again (not those dropped for a fault).

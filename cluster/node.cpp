@@ -8,6 +8,8 @@
 #include "annotators/service.hpp"
 #include "cluster/detail.hpp"
 
+#include <sstream>
+
 namespace lantern::cluster {
 
 using clock_type = std::chrono::steady_clock;
@@ -23,7 +25,8 @@ std::chrono::milliseconds request_timeout(const core::config& cfg) {
 
 }  // namespace
 
-actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)> on_published) {
+actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)> on_published,
+                                  std::shared_ptr<head_control> control) {
   auto shared = std::make_shared<head_setup>(std::move(setup));
   auto port = std::make_shared<uint16_t>(0);
   actors::training_hooks h;
@@ -31,7 +34,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
   h.remote_annotator = !shared->here.annotator;
   // configure_system's errors (TLS files) are found earlier by check_tls in `lantern node`.
   h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
-  h.started = [shared, port, on_published](caf::actor_system& sys, const caf::actor& learner,
+  h.started = [shared, port, on_published, control](caf::actor_system& sys, const caf::actor& learner,
                                            const caf::actor& rewards) -> core::status {
     const auto& cfg = *shared->cfg;
     auto probe = shared->registry->create(cfg.string("train.env"), cfg);
@@ -62,6 +65,34 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     }
     *port = *published;
     if (on_published) on_published(*published);
+    if (control) {  // the control API asks the directory, in this actor system, with a deadline
+      auto ask = [&sys, dir, shared](const std::string& command, const std::vector<std::string>& args) {
+        caf::scoped_actor self{sys};
+        actors::control_reply out{false, "the directory did not answer"};
+        self->request(dir, request_timeout(*shared->cfg), actors::control_request{shared->token, command, args})
+            .receive([&](const actors::control_reply& r) { out = r; },
+                     [&](const caf::error& e) { out = {false, sys.render(e)}; });
+        return out;
+      };
+      control->envs = ask;
+      control->nodes = [ask] {
+        std::vector<node_info> out;
+        std::istringstream lines(ask("nodes", {}).text);
+        std::string line;
+        while (std::getline(lines, line)) {
+          std::istringstream f(line);
+          node_info n;
+          std::string connected;
+          if (std::getline(f, line, '\t')) n.id = std::strtoull(line.c_str(), nullptr, 10);
+          std::getline(f, n.name, '\t');
+          std::getline(f, n.roles, '\t');
+          std::getline(f, connected, '\t');
+          n.connected = connected == "1";
+          out.push_back(n);
+        }
+        return out;
+      };
+    }
     return {};
   };
   h.stopping = [port](caf::actor_system& sys) {
