@@ -24,6 +24,9 @@ packages=(
   python3 python3-zmq gnuplot-nox
   # multi-host cluster tests: network namespaces and veth pairs
   iproute2
+  # the console: the terminal UI (ncurses, tested through tmux), the dashboard's charts (served
+  # by Lantern: no CDN), and its tests (a real Prometheus, headless Chromium driven by Selenium)
+  libncurses-dev tmux libjs-chart.js prometheus chromium chromium-driver python3-selenium
 )
 
 missing=()
