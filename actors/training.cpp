@@ -106,10 +106,8 @@ class control_impl final : public run_control {
  public:
   using job = std::function<void(caf::scoped_actor&)>;
 
-  control_impl(caf::actor_system& sys, caf::actor learner, caf::actor rewards, annotators::annotator_service* service,
-               const core::metrics_registry* metrics, zmq::context_t* zmq, std::string endpoint)
-      : sys_(sys), learner_(std::move(learner)), rewards_(std::move(rewards)), service_(service), metrics_(metrics),
-        zmq_(zmq), endpoint_(std::move(endpoint)) {}
+  control_impl(caf::actor_system& sys, caf::actor learner, caf::actor rewards, zmq::context_t* zmq, std::string endpoint)
+      : sys_(sys), learner_(std::move(learner)), rewards_(std::move(rewards)), zmq_(zmq), endpoint_(std::move(endpoint)) {}
 
   core::result<status> now() override {
     core::result<status> out = core::make_error(core::errc::timeout, "the run did not answer");
@@ -136,13 +134,10 @@ class control_impl final : public run_control {
       out = std::move(st);
     });
     if (!ok) return ok.error();
-    if (out) {  // the annotator's metrics, outside the run loop (a remote one is asked with a deadline)
-      if (service_) {
-        out->annotator_json = metrics_->to_json().dump();
-      } else if (!endpoint_.empty()) {
-        annotators::annotator_client c(*zmq_, endpoint_);
-        if (auto j = c.stats(std::chrono::milliseconds(500))) out->annotator_json = j.value();
-      }
+    if (out && !endpoint_.empty()) {  // the annotator's own stats, outside the run loop, with a deadline (in-process
+                                      // or not, the service answers from its own thread)
+      annotators::annotator_client c(*zmq_, endpoint_);
+      if (auto j = c.stats(std::chrono::milliseconds(500))) out->annotator_json = j.value();
     }
     return out;
   }
@@ -264,8 +259,6 @@ class control_impl final : public run_control {
 
   caf::actor_system& sys_;
   caf::actor learner_, rewards_;
-  annotators::annotator_service* service_;
-  const core::metrics_registry* metrics_;
   zmq::context_t* zmq_;
   std::string endpoint_;
   std::mutex mutex_;
@@ -443,7 +436,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       }
       return st;
     };
-    control_impl control(sys, learner, rewards, service.get(), &metrics, &zctx, ctx.annotator_endpoint);
+    control_impl control(sys, learner, rewards, &zctx, ctx.annotator_endpoint);
     if (hooks.control) hooks.control(&control);
     auto write_checkpoint = [&]() -> core::status {
       if (!on_checkpoint) return core::make_error(core::errc::invalid_argument, "this run writes no checkpoints");

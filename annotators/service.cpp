@@ -36,7 +36,9 @@ annotator_service::annotator_service(zmq::context_t& ctx, core::metrics_registry
                                                       "longer than annotator.max_queue_age_ms")),
       truncated_(m.add_counter("annotator_truncated_captions_total",
                                "captions cut to annotator.max_caption_bytes before labelling")),
-      queue_depth_(m.add_gauge("annotator_queue_depth", "items waiting for the backend")) {}
+      queue_depth_(m.add_gauge("annotator_queue_depth", "items waiting for the backend")),
+      batch_seconds_(m.add_histogram("annotator_batch_seconds", "time the backend took to answer one batch (any backend)",
+                                     core::histogram::exponential(0.0001, 2, 20))) {}
 
 annotator_service::~annotator_service() { stop(); }
 
@@ -158,6 +160,7 @@ void annotator_service::worker_loop() {
     items.reserve(batch.size());
     for (const auto& b : batch) items.push_back(b.what);
     std::vector<answer> answers;
+    const auto t0 = clock_type::now();
     try {
       answers = backend_->label(items);
       if (answers.size() != items.size()) throw std::logic_error("the backend answered the wrong number of items");
@@ -170,6 +173,7 @@ void annotator_service::worker_loop() {
         a.error = std::string("the backend failed: ") + e.what();
       }
     }
+    batch_seconds_.observe(std::chrono::duration<double>(clock_type::now() - t0).count());
     std::vector<label_store::entry> to_store;
     for (size_t i = 0; i < answers.size(); ++i) {
       if (answers[i].result != outcome::labelled) continue;

@@ -118,6 +118,7 @@ class annotator_service {
   core::counter &requests_total_, &items_total_, &store_hits_, &reused_, &busy_, &expired_, &malformed_, &duplicates_,
       &backend_failures_, &aged_, &truncated_;
   core::gauge& queue_depth_;
+  core::histogram& batch_seconds_;
 };
 
 }  // namespace lantern::annotators

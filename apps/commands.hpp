@@ -78,6 +78,9 @@ struct eval_flags {
 };
 std::function<int()> add_eval(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
 
+/// `lantern console` (apps/console.cpp).
+std::function<int()> add_console(CLI::App& app, const core::schema& s, common_flags& f);
+
 /// `lantern node` and `lantern envs attach|detach|list` (apps/node.cpp).
 std::function<int()> add_node(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);
 std::function<int()> add_envs(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f);

@@ -48,7 +48,7 @@ json status_json(const actors::run_control::status& s, const std::vector<node_in
     if (a.is_object()) {
       auto num = [&](const char* k) { return a.contains(k) && a[k].is_number() ? a[k].get<double>() : 0.0; };
       const double items = num("annotator_items_total"), hits = num("annotator_store_hits_total");
-      json latency = a.contains("annotator_backend_latency_seconds") ? a["annotator_backend_latency_seconds"] : json();
+      json latency = a.contains("annotator_batch_seconds") ? a["annotator_batch_seconds"] : json();
       annotator = {{"queue_depth", num("annotator_queue_depth")},
                    {"requests", num("annotator_requests_total")},
                    {"items", items},

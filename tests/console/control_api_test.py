@@ -6,71 +6,20 @@ run stops with its summary).
 
 Usage: control_api_test.py LANTERN_BIN
 """
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
-FAILED = []
-
-
-def check(ok, what):
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    if not ok:
-        FAILED.append(what)
-
-
-def call(url, path, token=None, method="GET", body=None, raw=False):
-    data = None if body is None else json.dumps(body).encode()
-    if method == "POST" and data is None:
-        data = b"{}"
-    req = urllib.request.Request(url + path, data=data, method=method)
-    if token is not None:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as res:
-            text = res.read().decode()
-            return res.status, (text if raw else json.loads(text))
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        try:
-            return e.code, json.loads(text)
-        except ValueError:
-            return e.code, text
-
-
-def wait_for(what, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise SystemExit(f"FAIL: timed out waiting for {what}")
+from harness import Training, call, check, finish, wait_for
 
 
 def main():
-    lantern = sys.argv[1]
-    d = tempfile.mkdtemp(prefix="lantern-control-")
-    run = os.path.join(d, "run")
-    env = dict(os.environ, HOME=d)
-    env.pop("LANTERN_CLUSTER_TOKEN", None)
-    proc = subprocess.Popen([lantern, "train", "--steps", "5000000", "--run-dir", run, "--control", "127.0.0.1:0",
-                             "--set", "reward.model=retrieval", "--set", "shaping.intrinsic_coef=0.3",
-                             "--set", "train.progress_seconds=0.5", "--set", "train.checkpoint_seconds=3600"],
-                            stdout=open(os.path.join(d, "train.log"), "w"), stderr=subprocess.STDOUT, env=env)
+    t = Training(sys.argv[1], "reward.model=retrieval", "shaping.intrinsic_coef=0.3", "train.progress_seconds=0.5",
+                 "train.checkpoint_seconds=3600", prefix="lantern-control-")
+    d, run, url, token_file, token, proc = t.dir, t.run, t.url, t.token_file, t.token, t.proc
     try:
-        info = wait_for("control.json", lambda: os.path.exists(os.path.join(run, "control.json")) and
-                        json.load(open(os.path.join(run, "control.json"))))
-        url = info["url"]
-        token_file = info["token_file"]
         check(token_file and oct(os.stat(token_file).st_mode & 0o777) == "0o600",
               f"a run without a cluster token makes one, readable by its user only ({token_file})")
-        token = open(token_file).read().strip()
 
         status, body = call(url, "/healthz", raw=True)
         check(status == 200 and body.strip() == "ok", "GET /healthz needs no token")
@@ -79,7 +28,7 @@ def main():
             check(status == 401, f"GET {path} without the token: 401")
         status, _ = call(url, "/api/status", token="wrong")
         check(status == 401, "a wrong token: 401")
-        steps_before = wait_for("training", lambda: (call(url, "/api/status", token)[1].get("training", {})
+        wait_for("training", lambda: (call(url, "/api/status", token)[1].get("training", {})
                                                       .get("env_steps", 0) > 2000) and True)
         status, _ = call(url, "/api/pause", method="POST")
         check(status == 401, "POST /api/pause without the token: 401, and the run goes on")
@@ -166,11 +115,8 @@ def main():
         check(rc == 0 and "== summary" in log and os.path.exists(os.path.join(run, "summary.json")),
               f"the run ends gracefully with its summary (exit {rc})")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    if FAILED:
-        raise SystemExit(f"FAIL: {len(FAILED)} checks (logs in {d})")
-    print("PASS control api")
+        t.kill()
+    finish("control api", d)
 
 
 if __name__ == "__main__":
