@@ -16,6 +16,7 @@
 #include "actors/harden.hpp"
 #include "actors/learner_actors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/training.hpp"
 #include "learners/appo.hpp"
 #include "learners/options.hpp"
 #include "learners/policy.hpp"
@@ -266,8 +267,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         else if (key == "appo.entropy_coef" || key == "appo.lr") {
           if (auto ok = st.appo->set_option(key, value); !ok) return ok.error().message;
         } else {
-          return "'" + key + "' cannot change while a run goes on (live: shaping.intrinsic_coef, "
-                 "shaping.extrinsic_coef, appo.entropy_coef, appo.lr)";
+          return "'" + key + "' cannot change while a run goes on (live: " + live_settings_text() + ")";
         }
         spdlog::warn("policy learner: {} is now {} (set live)", key, value);
         return {};

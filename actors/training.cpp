@@ -4,6 +4,7 @@
 // left, and the run's control for the console.
 #include "actors/training.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -172,9 +173,8 @@ class control_impl final : public run_control {
   }
   core::status set(const std::string& key, const std::string& value) override {
     if (!is_live_setting(key))
-      return core::make_error(core::errc::invalid_argument, "'" + key + "' cannot change while a run goes on (live: "
-                                                            "shaping.intrinsic_coef, shaping.extrinsic_coef, "
-                                                            "appo.entropy_coef, appo.lr)");
+      return core::make_error(core::errc::invalid_argument,
+                              "'" + key + "' cannot change while a run goes on (live: " + live_settings_text() + ")");
     char* end = nullptr;
     errno = 0;
     const double v = std::strtod(value.c_str(), &end);
@@ -271,9 +271,21 @@ class control_impl final : public run_control {
 
 }  // namespace
 
+const std::vector<std::string>& live_settings() {
+  static const std::vector<std::string> keys = {"shaping.intrinsic_coef", "shaping.extrinsic_coef", "appo.entropy_coef",
+                                                "appo.lr"};
+  return keys;
+}
+
 bool is_live_setting(const std::string& key) {
-  return key == "shaping.intrinsic_coef" || key == "shaping.extrinsic_coef" || key == "appo.entropy_coef" ||
-         key == "appo.lr";
+  const auto& keys = live_settings();
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::string live_settings_text() {
+  std::string out;
+  for (const auto& k : live_settings()) out += (out.empty() ? "" : ", ") + k;
+  return out;
 }
 
 void add_training_options(core::schema& s) {
@@ -315,6 +327,7 @@ void add_run_options(core::schema& s, const envs::env_registry& registry) {
   annotators::add_annotator_options(s);
   learners::add_learner_options(s);
   add_training_options(s);
+  for (const auto& k : live_settings()) s.mark_live(k);
 }
 
 core::result<std::pair<progress, training_state>> run_training(const core::config& cfg, const envs::env_registry& registry,

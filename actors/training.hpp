@@ -82,8 +82,12 @@ class run_control {
   static constexpr uint64_t all_nodes = ~uint64_t{0};
 };
 
-/// Whether a key may change while a run goes on (set through the control API).
+/// The keys that may change while a run goes on (the control API's /api/set); `lantern options`
+/// marks them live.
+const std::vector<std::string>& live_settings();
 bool is_live_setting(const std::string& key);
+/// The live keys as one comma-separated line, for error messages.
+std::string live_settings_text();
 
 /// Everything a run needs to continue where it stopped.
 struct training_state {

@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -152,10 +153,8 @@ std::string to_toml(const config_value& v) {
   if (auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
   if (auto* d = std::get_if<double>(&v)) {
-    std::ostringstream out;
-    out.precision(17);
-    out << *d;
-    std::string s = out.str();
+    char buf[64];  // the shortest text that reads back as the same double
+    std::string s(buf, std::to_chars(buf, buf + sizeof buf, *d).ptr);
     if (s.find_first_of(".eEni") == std::string::npos) s += ".0";
     return s;
   }
@@ -216,6 +215,12 @@ bool schema::is_table(std::string_view prefix) const {
   return pos != options_.end() && pos->key.compare(0, p.size(), p) == 0;
 }
 
+bool schema::mark_live(std::string_view key) {
+  for (auto& o : options_)
+    if (o.key == key) return o.live = true;
+  return false;
+}
+
 std::string schema::to_markdown() const {
   std::ostringstream out;
   out << "| key | type | default | description |\n|---|---|---|---|\n";
@@ -224,6 +229,7 @@ std::string schema::to_markdown() const {
         << o.help;
     std::string limits = describe_limits(o);
     if (!limits.empty()) out << " (" << limits << ")";
+    if (o.live) out << "; **live**: changes on a running training (`POST /api/set`, `lantern console`)";
     out << " |\n";
   }
   return out.str();

@@ -39,6 +39,7 @@ struct option {
   std::optional<double> min;          ///< numbers only: smallest allowed value
   std::optional<double> max;          ///< numbers only: largest allowed value
   std::vector<std::string> choices;   ///< strings only: the allowed values (empty: any)
+  bool live = false;                  ///< may change while a run goes on (the control API's /api/set)
 };
 
 /// The table of every knob a program knows. Components add their own options.
@@ -52,6 +53,8 @@ class schema {
                std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt);
   schema& string(std::string key, std::string def, std::string help, std::vector<std::string> choices = {});
 
+  /// Marks an existing key as one that may change while a run goes on; false if there is no such key.
+  bool mark_live(std::string_view key);
   /// The option for a key, or nullptr.
   const option* find(std::string_view key) const;
   /// True if some option's key starts with `prefix` + "." (the prefix names a table).
