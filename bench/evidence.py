@@ -44,7 +44,7 @@ FAMILIES = {
             ("bow", "bag-of-words (no LLM)", ["--set", "reward.model=bow"]),
             ("reward-free", "ONI classification, reward-free",
              ["--set", "reward.model=classification", "--set", "shaping.extrinsic_coef=0"]),
-            ("classification-ext1", "ONI classification, extrinsic coef 1 (the first release's)",
+            ("classification-ext1", "ONI classification, extrinsic coef 1 (as the first release)",
              ["--set", "reward.model=classification", "--set", "shaping.extrinsic_coef=1"]),
         ],
     },
@@ -179,7 +179,7 @@ def plot(family, spec, rows, curve_data, docs):
     ylabel = "success on held-out games (%)" if metric == "success" else "mean in-game score"
     scale = 100 if metric == "success" else 1
     script = f"""
-set terminal pngcairo size 1000,520 font 'sans,10'
+set terminal pngcairo size 1100,600 font 'sans,10'
 set output '{docs}/{family}-final.png'
 set title "{spec['title']}: after training (mean over seeds, 95% CI)"
 set style fill solid 0.6 border -1
@@ -187,7 +187,9 @@ set boxwidth 0.6
 set ylabel '{ylabel}'
 set yrange [0:*]
 set grid ytics
-set xtics rotate by -20
+set xtics rotate by 25 right
+set bmargin 12
+set lmargin 14
 plot '{bars}' using 1:($3*{scale}):xtic(2) with boxes notitle lc rgb '#4c72b0', \\
      '' using 1:($3*{scale}):($4*{scale}) with yerrorbars notitle lc rgb 'black' pt 0
 """
@@ -200,7 +202,8 @@ plot '{bars}' using 1:($3*{scale}):xtic(2) with boxes notitle lc rgb '#4c72b0', 
             for m, s, r in data:
                 f.write(f"{m} {s * 100:.3f} {r:.4f}\n")
         col = 2 if metric == "success" else 3
-        lines.append(f"'{path}' using 1:{col} with lines lw 2 title '{label}'")
+        title = label.replace("'", "''")  # gnuplot's single-quoted strings double a quote
+        lines.append(f"'{path}' using 1:{col} with lines lw 2 title '{title}'")
     if lines:
         script += f"""
 set output '{docs}/{family}-curves.png'
@@ -208,7 +211,10 @@ set title "{spec['title']}: during training (last 100 episodes, mean over seeds)
 set xlabel 'environment steps'
 set ylabel '{"training success (%)" if metric == "success" else "training return"}'
 set xtics norotate
-set key left top
+unset bmargin
+unset lmargin
+set autoscale xfixmax
+set key inside right center opaque box
 set yrange [*:*]
 plot {', '.join(lines)}
 """
