@@ -107,8 +107,10 @@ class control_impl final : public run_control {
  public:
   using job = std::function<void(caf::scoped_actor&)>;
 
-  control_impl(caf::actor_system& sys, caf::actor learner, caf::actor rewards, zmq::context_t* zmq, std::string endpoint)
-      : sys_(sys), learner_(std::move(learner)), rewards_(std::move(rewards)), zmq_(zmq), endpoint_(std::move(endpoint)) {}
+  control_impl(caf::actor_system& sys, const core::config& cfg, caf::actor learner, caf::actor rewards,
+               zmq::context_t* zmq, std::string endpoint)
+      : sys_(sys), cfg_(cfg), learner_(std::move(learner)), rewards_(std::move(rewards)), zmq_(zmq),
+        endpoint_(std::move(endpoint)) {}
 
   core::result<status> now() override {
     core::result<status> out = core::make_error(core::errc::timeout, "the run did not answer");
@@ -180,6 +182,10 @@ class control_impl final : public run_control {
     const double v = std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
       return core::make_error(core::errc::invalid_argument, key + ": '" + value + "' is not a number");
+    // The schema's limits hold for a live value as for one in a file (a negative coefficient,
+    // a learning rate above 1 are refused with the same words).
+    core::config probe = cfg_;
+    if (auto ok = probe.set(key, value, "the control API"); !ok) return ok;
     core::status out;
     auto ok = run([&](caf::scoped_actor& self) {
       self->request(learner_, std::chrono::seconds(5), set_atom::value, key, v)
@@ -258,6 +264,7 @@ class control_impl final : public run_control {
   }
 
   caf::actor_system& sys_;
+  const core::config& cfg_;  // the run's config: the limits a live value must keep
   caf::actor learner_, rewards_;
   zmq::context_t* zmq_;
   std::string endpoint_;
@@ -449,7 +456,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
       }
       return st;
     };
-    control_impl control(sys, learner, rewards, &zctx, ctx.annotator_endpoint);
+    control_impl control(sys, cfg, learner, rewards, &zctx, ctx.annotator_endpoint);
     if (hooks.control) hooks.control(&control);
     auto write_checkpoint = [&]() -> core::status {
       if (!on_checkpoint) return core::make_error(core::errc::invalid_argument, "this run writes no checkpoints");

@@ -269,7 +269,7 @@ void control_server::routes() {
     // /healthz, and the dashboard's static files, which hold no data of the run (the page asks
     // for the token and sends it with every call).
     if (req.path == "/healthz" || (req.method == "GET" && (req.path == "/" || req.path == "/app.js" ||
-                                                          req.path == "/chart.js")))
+                                                          req.path == "/chart.js" || req.path == "/favicon.ico")))
       return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string want = "Bearer " + o_.token;
@@ -424,6 +424,8 @@ void control_server::routes() {
   srv.Get("/", file(o_.web_dir + "/index.html", "text/html; charset=utf-8"));
   srv.Get("/app.js", file(o_.web_dir + "/app.js", "application/javascript"));
   srv.Get("/chart.js", file(o_.chart_js, "application/javascript"));
+  // Browsers ask for an icon on their own, without the token: answer it, empty.
+  srv.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 }
 
 }  // namespace lantern::cluster

@@ -6,14 +6,24 @@
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   let token = fromHash || sessionStorage.getItem("lantern-token") || prompt("Lantern cluster token");
   if (token) sessionStorage.setItem("lantern-token", token);
+  let refused = false;
 
   async function api(path, options) {
     const res = await fetch(path, Object.assign({headers: {"Authorization": "Bearer " + token,
                                                             "Content-Type": "application/json"}}, options || {}));
     if (res.status === 401) {
-      token = prompt("The token was refused. Lantern cluster token");
-      sessionStorage.setItem("lantern-token", token || "");
-      throw new Error("unauthorized");
+      if (!refused) {  // ask once; a cancelled prompt stops asking until the page is reloaded
+        refused = true;
+        const again = prompt("The token was refused. Lantern cluster token");
+        if (again) {
+          token = again;
+          refused = false;
+          sessionStorage.setItem("lantern-token", token);
+        } else {
+          sessionStorage.removeItem("lantern-token");
+        }
+      }
+      throw new Error("token refused: reload the page to enter it again");
     }
     const body = await res.json();
     if (!res.ok) throw new Error(body.error || res.statusText);
@@ -65,7 +75,8 @@
       el("k-success").textContent = fmt(100 * t.success_rate, 1) + "%";
       el("k-policy").textContent = `v${t.policy_version} / ${fmt(t.policy_lag, 1)}`;
       el("k-labels").textContent = `${fmt(r.labels_received, 0)} / ${fmt(r.labels_requested, 0)}`;
-      el("k-acc").textContent = fmt(100 * r.accuracy, 1) + "%";
+      // retrieval is a lookup table of labels: it has no loss and no accuracy to show
+      el("k-acc").textContent = s.run.reward_model === "retrieval" ? "n/a (lookup)" : fmt(100 * r.accuracy, 1) + "%";
       el("k-annotator").textContent = a.queue_depth === undefined ? "-" :
           `${fmt(a.queue_depth, 0)} / ${fmt(1000 * a.latency_p99_seconds, 0)} ms`;
       if (document.activeElement !== el("i-coef")) el("i-coef").value = t.intrinsic_coef;

@@ -92,6 +92,12 @@ def main():
         check(status == 400 and "cannot change while a run goes on" in r["error"], "a key that is not live: 400")
         status, r = call(url, "/api/set", token, "POST", {"key": "appo.lr", "value": "fast"})
         check(status == 400 and "not a number" in r["error"], "a value that is not a number: 400")
+        for key, value in (("shaping.intrinsic_coef", -1), ("appo.lr", 2), ("appo.entropy_coef", -0.5)):
+            status, r = call(url, "/api/set", token, "POST", {"key": key, "value": value})
+            check(status == 400 and "out of range" in r.get("error", ""),
+                  f"{key} = {value} breaks the schema's limits: 400 ({status}, {r})")
+        coef = call(url, "/api/status", token)[1]["training"]["intrinsic_coef"]
+        check(abs(coef - 0.05) < 1e-9, f"a refused value changes nothing ({coef})")
 
         # checkpoint
         ckpt = os.path.join(run, "checkpoint.bin")

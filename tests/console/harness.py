@@ -81,7 +81,8 @@ class Training:
         return self.api("/api/status")[1]
 
     def steps(self):
-        return self.status()["training"]["env_steps"]
+        """The run's env steps; 0 until the learners first answer (the status is then an error)."""
+        return self.status().get("training", {}).get("env_steps", 0)
 
     def kill(self):
         if self.proc.poll() is None:
