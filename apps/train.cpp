@@ -146,7 +146,17 @@ core::result<std::unique_ptr<cluster::control_server>> start_control(const core:
     };
   }
   auto server = std::make_unique<cluster::control_server>(o);
-  if (auto ok = server->start(); !ok) return ok.error();
+  if (auto ok = server->start(); !ok) {
+    // Several runs on one machine (seeds side by side) all default to the same port: the later
+    // ones take a free port and say so; control.json tells the console where. A port the user
+    // chose is never swapped for another.
+    if (!listen.empty() || cfg.origin("control.listen") != "default") return ok.error();
+    const std::string busy = o.listen;
+    o.listen = busy.substr(0, busy.rfind(':')) + ":0";
+    server = std::make_unique<cluster::control_server>(o);
+    if (auto again = server->start(); !again) return again.error();
+    std::cout << "lantern train: " << busy << " is in use (another run?); the control API takes a free port" << std::endl;
+  }
   std::ofstream(dir + "/control.json") << nlohmann::json{{"url", server->url()}, {"token_file", token_file}}.dump() << "\n";
   std::cout << "lantern train: control API, dashboard and /metrics on " << server->url()
             << (token_file.empty() ? " (the cluster token)" : " (token in " + token_file + ")") << std::endl;

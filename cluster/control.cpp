@@ -185,6 +185,12 @@ core::status control_server::start() {
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second run bound the
+  // same port and the kernel shared the requests between two runs with different tokens.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (addr->port == 0) port_ = server_->bind_to_any_port(host_);
   else if (server_->bind_to_port(host_, addr->port)) port_ = addr->port;
   else port_ = -1;

@@ -78,7 +78,7 @@
       // retrieval is a lookup table of labels: it has no loss and no accuracy to show
       el("k-acc").textContent = s.run.reward_model === "retrieval" ? "n/a (lookup)" : fmt(100 * r.accuracy, 1) + "%";
       el("k-annotator").textContent = a.queue_depth === undefined ? "-" :
-          `${fmt(a.queue_depth, 0)} / ${fmt(1000 * a.latency_p99_seconds, 0)} ms`;
+          `${fmt(a.queue_depth, 0)} / ${fmt(1000 * a.latency_p99_seconds, 1)} ms`;
       if (document.activeElement !== el("i-coef")) el("i-coef").value = t.intrinsic_coef;
       const xs = history.map((h) => h.env_steps);
       const pts = (f) => history.map((h, i) => ({x: xs[i], y: f(h)}));
