@@ -257,9 +257,13 @@ int run_tui(const tui_options& o) {
       client.call("/api/checkpoint", "POST");
       message = client.error.empty() ? "checkpoint written" : client.error;
     } else if (key == 'i') {
-      const std::string v = ask("intrinsic coefficient: ");
-      r = client.call("/api/set", "POST", json{{"key", "shaping.intrinsic_coef"}, {"value", v}});
-      message = client.error.empty() ? "shaping.intrinsic_coef = " + v : client.error;
+      const std::string v = ask("intrinsic coefficient (empty: keep it): ");
+      if (v.empty()) {
+        message = "the intrinsic coefficient is unchanged";
+      } else {
+        r = client.call("/api/set", "POST", json{{"key", "shaping.intrinsic_coef"}, {"value", v}});
+        message = client.error.empty() ? "shaping.intrinsic_coef = " + v : client.error;
+      }
       last = {};
     }
     const auto now = std::chrono::steady_clock::now();

@@ -78,7 +78,7 @@ def main():
         check(c > b, f"r: the step counter goes on ({b} -> {c})")
 
         keys("i")
-        wait_for("the prompt", lambda: "intrinsic coefficient:" in screen(), timeout=10)
+        wait_for("the prompt", lambda: "intrinsic coefficient (empty: keep it):" in screen(), timeout=10)
         keys("0.07", "Enter")
         coef = wait_for("the new coefficient", lambda: abs(t.status()["training"]["intrinsic_coef"] - 0.07) < 1e-9
                         and t.status()["training"]["intrinsic_coef"], timeout=10)
@@ -86,11 +86,17 @@ def main():
         check(wait_for("the message", lambda: "shaping.intrinsic_coef = 0.07" in screen(), timeout=10) is not None,
               "the console confirms the setting")
         keys("i")
-        wait_for("the prompt", lambda: "intrinsic coefficient:" in screen(), timeout=10)
+        wait_for("the prompt", lambda: "intrinsic coefficient (empty: keep it):" in screen(), timeout=10)
         keys("lots", "Enter")
         msg = wait_for("the refusal", lambda: "not a number" in screen() and screen(), timeout=10)
         check("not a number" in msg and abs(t.status()["training"]["intrinsic_coef"] - 0.07) < 1e-9,
               "a value that is not a number is refused on screen and changes nothing")
+        keys("i")
+        wait_for("the prompt", lambda: "intrinsic coefficient (empty: keep it):" in screen(), timeout=10)
+        keys("Enter")
+        check(wait_for("the message", lambda: "unchanged" in screen(), timeout=10) is not None
+              and abs(t.status()["training"]["intrinsic_coef"] - 0.07) < 1e-9,
+              "an empty answer keeps the coefficient")
 
         ckpt = os.path.join(t.run, "checkpoint.bin")
         check(not os.path.exists(ckpt), "no checkpoint before c (checkpoint_seconds is an hour)")
