@@ -32,6 +32,10 @@ void add_cluster_options(core::schema& s) {
   s.string("cluster.annotator_bind", "tcp://127.0.0.1:7710", "where an annotator node's ZeroMQ service listens");
   s.string("cluster.annotator_advertise", "",
            "the endpoint other nodes use for this annotator (empty: annotator_bind; set it when binding 0.0.0.0)");
+  s.boolean("cluster.curve", true,
+            "links between nodes go through a ZeroMQ CURVE tunnel keyed by the cluster token: a peer without the "
+            "token is refused by the handshake before any byte reaches CAF (every node and command needs the same; "
+            "off while cluster.tls is on)");
   s.boolean("cluster.tls", false, "TLS between nodes (CAF's OpenSSL module); every node and command needs it on");
   s.string("cluster.tls_certificate", "", "TLS: this node's certificate chain (PEM)");
   s.string("cluster.tls_key", "", "TLS: this node's private key (PEM)");
@@ -94,6 +98,8 @@ core::status configure_system(caf::actor_system_config& ccfg, const core::config
     ccfg.set("middleman.workers", static_cast<size_t>(cfg.integer("cluster.middleman_workers")));
   return {};
 }
+
+bool curve_on(const core::config& cfg) { return cfg.boolean("cluster.curve") && !cfg.boolean("cluster.tls"); }
 
 caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls) {
   if (tls) return caf::openssl::publish(who, at.port, at.host.c_str(), true);

@@ -49,6 +49,10 @@ core::result<std::string> load_token(const core::config& cfg);
 /// before its actor system starts. An error names the cluster.tls_* key and the file.
 core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types = true);
 
+/// True if links between nodes go through the CURVE tunnel (cluster/tunnel.hpp): cluster.curve,
+/// unless cluster.tls is on (TLS is the other way to protect a link; the two do not stack).
+bool curve_on(const core::config& cfg);
+
 /// Publishes `who` on `at` (TLS with cluster.tls); returns the port.
 caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls);
 /// Connects to the actor published on `at` (TLS with cluster.tls).

@@ -7,6 +7,7 @@
 
 #include "annotators/service.hpp"
 #include "cluster/detail.hpp"
+#include "cluster/tunnel.hpp"
 
 #include <sstream>
 
@@ -29,12 +30,13 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
                                   std::shared_ptr<head_control> control) {
   auto shared = std::make_shared<head_setup>(std::move(setup));
   auto port = std::make_shared<uint16_t>(0);
+  auto server = std::make_shared<std::unique_ptr<tunnel_server>>();
   actors::training_hooks h;
   h.local_runners = shared->here.envs ? -1 : 0;
   h.remote_annotator = !shared->here.annotator;
   // configure_system's errors (TLS files) are found earlier by check_tls in `lantern node`.
   h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
-  h.started = [shared, port, on_published, control](caf::actor_system& sys, const caf::actor& learner,
+  h.started = [shared, port, server, on_published, control](caf::actor_system& sys, const caf::actor& learner,
                                            const caf::actor& rewards) -> core::status {
     const auto& cfg = *shared->cfg;
     auto probe = shared->registry->create(cfg.string("train.env"), cfg);
@@ -56,15 +58,28 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     caf::anon_send(gw, actors::join_atom::value, dir);  // where the gateway reports dropped envs
     sys.registry().put(directory_key, caf::actor_cast<caf::strong_actor_ptr>(dir));
     sys.registry().put(gateway_key, caf::actor_cast<caf::strong_actor_ptr>(gw));
-    auto published = publish(sys, dir, shared->listen, cfg.boolean("cluster.tls"));
-    if (!published) {
+    // With cluster.curve, CAF listens on loopback only and the network sees the CURVE tunnel.
+    const bool curve = curve_on(cfg);
+    const address caf_at = curve ? address{"127.0.0.1", 0} : shared->listen;
+    auto published = publish(sys, dir, caf_at, cfg.boolean("cluster.tls"));
+    auto refuse = [&](const std::string& why) {
       caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
       caf::anon_send(gw, actors::halt_atom::value);
-      return core::make_error(core::errc::io,
-                              "cannot listen on " + shared->listen.to_string() + ": " + sys.render(published.error()));
-    }
+      return core::make_error(core::errc::io, "cannot listen on " + shared->listen.to_string() + ": " + why);
+    };
+    if (!published) return refuse(sys.render(published.error()));
     *port = *published;
-    if (on_published) on_published(*published);
+    uint16_t visible = *published;
+    if (curve) {
+      auto t = tunnel_server::start(shared->listen.to_string(), *published, keys_from_token(shared->token));
+      if (!t) {
+        (void)sys.middleman().unpublish(dir, *published);
+        return refuse(t.error().message);
+      }
+      visible = t.value()->port();
+      *server = std::move(t.value());
+    }
+    if (on_published) on_published(visible);
     if (control) {  // the control API asks the directory, in this actor system, with a deadline
       auto ask = [&sys, dir, shared](const std::string& command, const std::vector<std::string>& args) {
         caf::scoped_actor self{sys};
@@ -95,7 +110,8 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     }
     return {};
   };
-  h.stopping = [port](caf::actor_system& sys) {
+  h.stopping = [port, server](caf::actor_system& sys) {
+    server->reset();  // no more connections from other nodes
     auto dir = caf::actor_cast<caf::actor>(sys.registry().get(directory_key));
     auto gw = caf::actor_cast<caf::actor>(sys.registry().get(gateway_key));
     if (dir) {
@@ -132,6 +148,19 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     if (service) service->stop();
     return 2;
   }
+  // With cluster.curve, CAF connects to a loopback port of this node's tunnel to the head.
+  std::unique_ptr<tunnel_client> tunnel;
+  address caf_join = setup.join;
+  if (curve_on(cfg)) {
+    auto t = tunnel_client::start(setup.join.to_string(), keys_from_token(setup.token));
+    if (!t) {
+      spdlog::error("node {}: {}", setup.name, t.error().message);
+      if (service) service->stop();
+      return 2;
+    }
+    tunnel = std::move(t.value());
+    caf_join = {"127.0.0.1", tunnel->local_port()};
+  }
   int code = 0;
   {
     caf::actor_system sys{ccfg};
@@ -153,7 +182,14 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         pause();
         continue;
       }
-      auto dir = connect(sys, setup.join, cfg.boolean("cluster.tls"));
+      auto dir = connect(sys, caf_join, cfg.boolean("cluster.tls"));
+      if (!dir && tunnel && tunnel->stats().refused > 0) {
+        spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (a wrong cluster token, or a head "
+                    "with cluster.tls on)",
+                      setup.name, setup.join.to_string());
+        code = 2;
+        break;
+      }
       if (!dir) {
         spdlog::warn("node {}: cannot reach the directory at {}: {}", setup.name, setup.join.to_string(),
                      sys.render(dir.error()));
@@ -211,8 +247,20 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
     return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
   caf::actor_system_config ccfg;
   if (auto ok = configure_system(ccfg, cfg); !ok) return ok.error();
+  std::unique_ptr<tunnel_client> tunnel;
+  address caf_head = head;
+  if (curve_on(cfg)) {
+    auto t = tunnel_client::start(head.to_string(), keys_from_token(token));
+    if (!t) return t.error();
+    tunnel = std::move(t.value());
+    caf_head = {"127.0.0.1", tunnel->local_port()};
+  }
   caf::actor_system sys{ccfg};
-  auto dir = connect(sys, head, cfg.boolean("cluster.tls"));
+  auto dir = connect(sys, caf_head, cfg.boolean("cluster.tls"));
+  if (!dir && tunnel && tunnel->stats().refused > 0)
+    return core::make_error(core::errc::io, "the head at " + head.to_string() +
+                                                " refused this client: the CURVE handshake failed (a wrong cluster token, or a head "
+                                                "with cluster.tls on)");
   if (!dir)
     return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));
   core::result<actors::control_reply> out = core::make_error(core::errc::timeout, "no answer");

@@ -8,6 +8,8 @@ loopback  head + two env nodes on 127.0.0.1: a wrong token is refused; kill -9 a
           training goes on; the restarted node rejoins with its old id.
 external  an environment server in Python attaches and trains; a server that sends garbage is
           dropped while training goes on; one with another layout is refused; detach works.
+hostile   hostile bytes from peers without the token at the head and an annotator node: both stay
+          up with flat memory, training goes on, a wrong token is refused by the CURVE handshake.
 tls       TLS between nodes: the cluster's certificate gets in; a plain client, another CA's
           certificate and a missing key file do not.
 netns     three nodes, each in its own network namespace with its own address (root only):
@@ -306,7 +308,8 @@ def case_tls():
     check("tls-node" in nodes(addr, extra=tls("cluster")), "envs list works over TLS")
 
     rc, out = lantern("envs", "list", "--head", addr, "--timeout-ms", "3000")
-    check(rc == 1 and "no directory at" in out, f"a plain client is not let in ({out.strip()})")
+    check(rc == 1 and ("no directory at" in out or "CURVE handshake failed" in out),
+          f"a plain client is not let in ({out.strip()})")
     s = Proc("stranger", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "stranger"] + tls("stranger"))
     wait_until(lambda: "cannot reach the directory" in s.text(), "a node whose certificate another CA signed is not let in")
     s.kill9()
@@ -320,6 +323,78 @@ def case_tls():
     code = bad.p.wait(30)
     check(code == 2 and "key 'cluster.tls_certificate' (--set): cluster.tls is on and needs a readable file" in bad.text(),
           "a missing TLS file is a config error naming the key")
+    check(h.stop() == 0, "the head stops cleanly")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def blast(port, payloads, hold=0.0, workers=50):
+    """Opens one TCP connection per payload, sends it, keeps it open `hold` seconds, closes it."""
+    import concurrent.futures
+    import random
+
+    def one(data):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall(data)
+                time.sleep(hold * random.random())
+        except OSError:
+            pass  # refused or reset: what a hostile peer should get
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, payloads))
+
+
+def case_hostile():
+    """Hostile bytes at the head's --listen port and at an annotator node's service, from peers
+    that never had the token: the 32-byte packet that used to kill a head (SIGSEGV in CAF's
+    multiplexer), random bytes on 1,000 connections, a ZeroMQ greeting followed by a declared
+    256 MB frame, and a CAF header declaring a 256 MB payload. Both stay up, their memory stays
+    flat, training goes on, and a node with a wrong token is refused by the CURVE handshake."""
+    import os as _os
+    cfg = write_config()
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    ann_port = free_port()
+    run = str(WORK / "run")
+    h = head(cfg, addr, run, roles="head,learner")
+    a = member("annotator", cfg, addr, roles="annotator",
+               extra=["--set", f"cluster.annotator_bind=tcp://127.0.0.1:{ann_port}"])
+    member("e1", cfg, addr)
+    runners_are(run, 1)
+    steps_grow(run, 3000, what="the cluster trains over the CURVE tunnel")
+    rss = {"head": rss_mb(h.p.pid), "annotator": rss_mb(a.p.pid)}
+    print(f"RSS before: head {rss['head']:.0f} MB, annotator {rss['annotator']:.0f} MB", flush=True)
+
+    packet32 = b"\x01" + b"\x00" * 31
+    zmtp_greeting = b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"CURVE".ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+    huge_zmtp = zmtp_greeting + b"\x06" + (256 << 20).to_bytes(8, "big")  # a long command frame of 256 MB
+    huge_caf = (1).to_bytes(1, "big") + b"\x00" * 3 + (256 << 20).to_bytes(4, "big") + b"\x00" * 24
+    for target, p in (("head", port), ("annotator", ann_port)):
+        started = time.time()
+        blast(p, [packet32] * 50)
+        blast(p, [_os.urandom(1 + i % 4096) for i in range(1000)])
+        blast(p, [huge_zmtp + _os.urandom(4096)] * 20, hold=2.0)
+        blast(p, [huge_caf + _os.urandom(4096)] * 20, hold=2.0)
+        print(f"{target}: 1,090 hostile connections in {time.time() - started:.1f} s", flush=True)
+        check(h.p.poll() is None and a.p.poll() is None, f"after the attack on the {target}: head and annotator are up")
+    steps_grow(run, 3000, what="training goes on after the attacks")
+    after = {"head": rss_mb(h.p.pid), "annotator": rss_mb(a.p.pid)}
+    print(f"RSS after: head {after['head']:.0f} MB, annotator {after['annotator']:.0f} MB", flush=True)
+    for k in rss:
+        check(after[k] - rss[k] < 64, f"the {k}'s memory stays flat ({rss[k]:.0f} -> {after[k]:.0f} MB)")
+
+    bad = Proc("intruder", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "intruder"],
+               env={"LANTERN_CLUSTER_TOKEN": "not-the-token"})
+    code = bad.p.wait(60)
+    check(code == 2 and "refused this node" in bad.text() and "wrong cluster token" in bad.text(),
+          f"a node with a wrong token is refused by the handshake and exits with code 2 (got {code})")
+    rc, out = lantern("envs", "list", "--head", addr)
+    check(rc == 0 and "e1" in out, "envs list through the tunnel")
     check(h.stop() == 0, "the head stops cleanly")
 
 
@@ -458,7 +533,8 @@ def stop_all():
 if __name__ == "__main__":
     BIN, SRC, CASE = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
     try:
-        {"loopback": case_loopback, "external": case_external, "netns": case_netns, "tls": case_tls}[CASE]()
+        {"loopback": case_loopback, "external": case_external, "netns": case_netns, "tls": case_tls,
+         "hostile": case_hostile}[CASE]()
         print(f"PASS {CASE}")
     finally:
         stop_all()

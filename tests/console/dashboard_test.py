@@ -85,8 +85,14 @@ def main():
             driver.save_screenshot(shot)
             print(f"screenshot: {shot}")
 
+        def runner_state():  # None while the run is too busy to answer
+            code, actors = t.api("/api/actors")
+            runners = [a for a in actors if a.get("kind") == "runner"] if code == 200 else []
+            return runners[0]["state"] if runners else None
+
         driver.find_element(By.ID, "b-pause").click()
-        wait_for("the pause", lambda: text("state") == "paused", timeout=20)
+        wait_for("the runner to pause (API)", lambda: runner_state() == "paused", timeout=60)
+        wait_for("the page to say paused", lambda: text("state") == "paused", timeout=60)
         check("paused" in text("message"), f"the pause is confirmed ({text('message')})")
         time.sleep(2)  # rollouts in flight drain
         a = t.steps()
@@ -94,7 +100,8 @@ def main():
         b = t.steps()
         check(a == b, f"pause: the step counter stands still ({a} -> {b})")
         driver.find_element(By.ID, "b-resume").click()
-        wait_for("the resume", lambda: text("state") == "running", timeout=20)
+        wait_for("the runner to resume (API)", lambda: runner_state() != "paused", timeout=60)
+        wait_for("the page to say running", lambda: text("state") == "running", timeout=60)
         time.sleep(2)
         c = t.steps()
         check(c > b, f"resume: the step counter goes on ({b} -> {c})")
@@ -104,13 +111,13 @@ def main():
         coef.send_keys("0.05")
         driver.find_element(By.ID, "b-set").click()
         got = wait_for("the coefficient", lambda: abs(t.status()["training"]["intrinsic_coef"] - 0.05) < 1e-9
-                       and t.status()["training"]["intrinsic_coef"], timeout=20)
+                       and t.status()["training"]["intrinsic_coef"], timeout=60)
         check(abs(got - 0.05) < 1e-9, f"set: the learner's intrinsic coefficient is {got}")
         check("shaping.intrinsic_coef" in text("message"), f"the setting is confirmed ({text('message')})")
         coef.clear()
         coef.send_keys("-1")
         driver.find_element(By.ID, "b-set").click()
-        msg = wait_for("the refusal", lambda: "out of range" in text("message") and text("message"), timeout=20)
+        msg = wait_for("the refusal", lambda: "out of range" in text("message") and text("message"), timeout=60)
         check(abs(t.status()["training"]["intrinsic_coef"] - 0.05) < 1e-9,
               f"a negative coefficient is refused on the page ({msg}) and changes nothing")
 

@@ -1,0 +1,436 @@
+// The CURVE tunnel between nodes (cluster/tunnel.hpp).
+//
+// One frame per message between a tunnel_client (DEALER) and the tunnel_server (ROUTER):
+//   [connection u32][kind u8: 'o' open, 'd' data, 'c' close][sequence u64][bytes...]
+// all integers little-endian. On the loopback side both ends use ZMQ_STREAM sockets, which speak
+// plain TCP to CAF and announce a connection or its end with an empty message.
+#include "cluster/tunnel.hpp"
+
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+namespace lantern::cluster {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+constexpr size_t header_size = 13;
+constexpr auto open_grace = std::chrono::seconds(3);  // a member's connection waits this long for the link
+
+// Bounds every frame a peer can declare: the largest message between nodes is a rollout or a
+// policy's weights (a few MB); ZeroMQ refuses a larger declared size before allocating it.
+constexpr int64_t max_frame = 64ll << 20;
+
+std::string frame(uint32_t n, char kind, uint64_t seq, const void* data = nullptr, size_t size = 0) {
+  std::string f(header_size + size, '\0');
+  for (int i = 0; i < 4; ++i) f[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  f[4] = kind;
+  for (int i = 0; i < 8; ++i) f[5 + i] = static_cast<char>((seq >> (8 * i)) & 0xff);
+  if (size) std::memcpy(f.data() + header_size, data, size);
+  return f;
+}
+
+struct header {
+  uint32_t n = 0;
+  char kind = 0;
+  uint64_t seq = 0;
+};
+
+bool parse(const zmq::message_t& m, header& h) {
+  if (m.size() < header_size) return false;
+  const auto* p = static_cast<const unsigned char*>(m.data());
+  h.n = 0;
+  for (int i = 0; i < 4; ++i) h.n |= static_cast<uint32_t>(p[i]) << (8 * i);
+  h.kind = static_cast<char>(p[4]);
+  h.seq = 0;
+  for (int i = 0; i < 8; ++i) h.seq |= static_cast<uint64_t>(p[5 + i]) << (8 * i);
+  return h.kind == 'o' || h.kind == 'd' || h.kind == 'c';
+}
+
+void common_options(zmq::socket_t& s) {
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::sndhwm, 0);  // the actors bound what is in flight (train.max_in_flight)
+  s.set(zmq::sockopt::rcvhwm, 0);
+  s.set(zmq::sockopt::maxmsgsize, max_frame);
+}
+
+void send_stream(zmq::socket_t& s, const std::string& id, const void* data, size_t size) {
+  s.send(zmq::buffer(id), zmq::send_flags::sndmore);
+  s.send(zmq::const_buffer(data, size), zmq::send_flags::none);
+}
+
+uint16_t port_of(const std::string& endpoint) {
+  return static_cast<uint16_t>(std::strtoul(endpoint.substr(endpoint.rfind(':') + 1).c_str(), nullptr, 10));
+}
+
+// A monitor of a socket's handshakes, on an inproc PAIR.
+struct monitor {
+  zmq::socket_t pair;
+  monitor(zmq::context_t& ctx, zmq::socket_t& watched, const std::string& name, int events) {
+    const std::string ep = "inproc://lantern-tunnel-monitor-" + name;
+    zmq_socket_monitor(watched.handle(), ep.c_str(), events);
+    pair = zmq::socket_t(ctx, zmq::socket_type::pair);
+    pair.connect(ep);
+  }
+  // The next event id (0 if none waiting).
+  int next() {
+    zmq::message_t event, where;
+    if (!pair.recv(event, zmq::recv_flags::dontwait)) return 0;
+    if (event.more()) (void)pair.recv(where, zmq::recv_flags::none);
+    uint16_t id = 0;
+    if (event.size() >= 2) std::memcpy(&id, event.data(), 2);
+    return id;
+  }
+};
+
+std::atomic<uint64_t> instances{0};
+
+}  // namespace
+
+curve_keys keys_from_token(const std::string& token) {
+  const std::string input = "lantern cluster curve key v1\n" + token;
+  unsigned char secret[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), secret);
+  char secret_z85[41] = {0}, public_z85[41] = {0};
+  zmq_z85_encode(secret_z85, secret, 32);
+  zmq_curve_public(public_z85, secret_z85);
+  return {public_z85, secret_z85};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The head's side.
+
+struct tunnel_server::impl {
+  zmq::context_t ctx{1};
+  zmq::socket_t zap{ctx, zmq::socket_type::rep};
+  zmq::socket_t front{ctx, zmq::socket_type::router};
+  zmq::socket_t back{ctx, zmq::socket_type::stream};
+  std::string allowed;  // the cluster's public key, 32 bytes
+  uint16_t local_port = 0;
+  struct conn {
+    std::string peer;
+    uint32_t n = 0;
+    bool connected = false;
+    bool close_when_connected = false;
+    std::vector<std::string> pending;  // bytes from the network before CAF accepted
+    uint64_t seq_in = 0, seq_out = 0;
+  };
+  std::map<std::string, conn> by_back;                             // loopback id -> connection
+  std::map<std::pair<std::string, uint32_t>, std::string> by_key;  // (peer, n) -> loopback id
+  uint64_t next_id = 0;
+};
+
+core::result<std::unique_ptr<tunnel_server>> tunnel_server::start(const std::string& listen, uint16_t local_port,
+                                                                  const curve_keys& keys) {
+  std::unique_ptr<tunnel_server> t(new tunnel_server);
+  t->impl_ = std::make_unique<impl>();
+  auto& m = *t->impl_;
+  m.local_port = local_port;
+  m.allowed.resize(32);
+  zmq_z85_decode(reinterpret_cast<uint8_t*>(m.allowed.data()), keys.public_key.c_str());
+  try {
+    // The ZAP handler must listen before the first handshake: with it, libzmq asks it about every
+    // client key, and a key that is not the cluster's ends the handshake.
+    m.zap.bind("inproc://zeromq.zap.01");
+    common_options(m.front);
+    m.front.set(zmq::sockopt::curve_server, 1);
+    m.front.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+    m.front.set(zmq::sockopt::heartbeat_ivl, 1000);
+    m.front.set(zmq::sockopt::heartbeat_timeout, 5000);
+    m.front.set(zmq::sockopt::handshake_ivl, 5000);  // a peer that stalls its handshake is dropped
+    m.front.bind("tcp://" + listen);
+    common_options(m.back);
+  } catch (const zmq::error_t& e) {
+    return core::make_error(core::errc::io, "cannot listen on " + listen + ": " + e.what());
+  }
+  t->port_ = port_of(m.front.get(zmq::sockopt::last_endpoint));
+  t->thread_ = std::thread([p = t.get()] { p->loop(); });
+  return t;
+}
+
+tunnel_server::~tunnel_server() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void tunnel_server::loop() {
+  auto& m = *impl_;
+  auto close_back = [&](const std::string& id) {
+    auto it = m.by_back.find(id);
+    if (it == m.by_back.end()) return;
+    if (it->second.connected) send_stream(m.back, id, nullptr, 0);  // an empty message closes it
+    m.by_key.erase({it->second.peer, it->second.n});
+    m.by_back.erase(it);
+  };
+  auto tell_peer = [&](const std::string& peer, const std::string& f) {
+    m.front.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+    m.front.send(zmq::buffer(f), zmq::send_flags::none);
+  };
+  while (!stop_) {
+    zmq::pollitem_t items[] = {{m.zap.handle(), 0, ZMQ_POLLIN, 0},
+                               {m.front.handle(), 0, ZMQ_POLLIN, 0},
+                               {m.back.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 3, std::chrono::milliseconds(100));
+      if (items[0].revents & ZMQ_POLLIN) {  // a handshake asks whether a client key may pass
+        std::vector<zmq::message_t> req;
+        zmq::message_t part;
+        do {
+          (void)m.zap.recv(part, zmq::recv_flags::none);
+          req.emplace_back(std::move(part));
+        } while (req.back().more());
+        const bool ok = req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].to_string() == m.allowed;
+        if (!ok) ++stats_.refused;
+        const std::string id = req.size() > 1 ? req[1].to_string() : "";
+        m.zap.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+        m.zap.send(zmq::buffer(id), zmq::send_flags::sndmore);
+        m.zap.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
+        m.zap.send(zmq::buffer(std::string(ok ? "OK" : "not the cluster's key")), zmq::send_flags::sndmore);
+        m.zap.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+        m.zap.send(zmq::str_buffer(""), zmq::send_flags::none);
+      }
+      if (items[1].revents & ZMQ_POLLIN) {  // from a member, already authenticated
+        zmq::message_t peer_msg, body;
+        (void)m.front.recv(peer_msg, zmq::recv_flags::none);
+        if (!peer_msg.more()) continue;
+        (void)m.front.recv(body, zmq::recv_flags::none);
+        if (body.more()) {  // members send one frame: anything else is dropped whole
+          zmq::message_t extra;
+          do (void)m.front.recv(extra, zmq::recv_flags::none);
+          while (extra.more());
+          continue;
+        }
+        const std::string peer = peer_msg.to_string();
+        header h;
+        if (!parse(body, h)) continue;
+        auto key = std::make_pair(peer, h.n);
+        auto found = m.by_key.find(key);
+        if (h.kind == 'o') {
+          if (found != m.by_key.end()) close_back(found->second);
+          std::string id = "T" + std::to_string(++m.next_id);
+          m.back.set(zmq::sockopt::connect_routing_id, id);
+          m.back.connect("tcp://127.0.0.1:" + std::to_string(m.local_port));
+          impl::conn c;
+          c.peer = peer;
+          c.n = h.n;
+          m.by_back.emplace(id, std::move(c));
+          m.by_key[key] = id;
+          ++stats_.connections;
+        } else if (found == m.by_key.end()) {
+          if (h.kind == 'd') tell_peer(peer, frame(h.n, 'c', 0));  // a connection this side no longer has
+        } else if (h.kind == 'c') {
+          close_back(found->second);
+        } else {
+          auto& c = m.by_back[found->second];
+          if (h.seq != c.seq_in) {  // a message was lost on the way: never splice the stream
+            ++stats_.gaps;
+            tell_peer(peer, frame(h.n, 'c', 0));
+            close_back(found->second);
+            continue;
+          }
+          ++c.seq_in;
+          const size_t size = body.size() - header_size;
+          stats_.bytes_in += size;
+          const char* data = static_cast<const char*>(body.data()) + header_size;
+          if (c.connected) send_stream(m.back, found->second, data, size);
+          else c.pending.emplace_back(data, size);
+        }
+      }
+      if (items[2].revents & ZMQ_POLLIN) {  // from CAF on loopback
+        zmq::message_t id_msg, data;
+        (void)m.back.recv(id_msg, zmq::recv_flags::none);
+        (void)m.back.recv(data, zmq::recv_flags::none);
+        const std::string id = id_msg.to_string();
+        auto it = m.by_back.find(id);
+        if (it == m.by_back.end()) continue;
+        auto& c = it->second;
+        if (data.size() == 0) {
+          if (!c.connected) {  // CAF accepted: what waited goes now
+            c.connected = true;
+            for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
+            c.pending.clear();
+            if (c.close_when_connected) close_back(id);
+          } else {  // CAF closed it
+            tell_peer(c.peer, frame(c.n, 'c', 0));
+            m.by_key.erase({c.peer, c.n});
+            m.by_back.erase(it);
+          }
+          continue;
+        }
+        stats_.bytes_out += data.size();
+        tell_peer(c.peer, frame(c.n, 'd', c.seq_out++, data.data(), data.size()));
+      }
+    } catch (const zmq::error_t& e) {
+      if (e.num() == ETERM) break;
+      spdlog::warn("cluster tunnel (head): {}", e.what());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A member's side.
+
+struct tunnel_client::impl {
+  zmq::context_t ctx{1};
+  zmq::socket_t local{ctx, zmq::socket_type::stream};
+  zmq::socket_t remote{ctx, zmq::socket_type::dealer};
+  std::unique_ptr<monitor> mon;
+  struct conn {
+    uint32_t n = 0;
+    uint64_t seq_in = 0, seq_out = 0;
+    bool acknowledged = false;  // the link was up after it opened
+    clock_type::time_point opened;
+  };
+  std::map<std::string, conn> by_local;
+  std::map<uint32_t, std::string> by_n;
+  uint32_t next_n = 0;
+  bool link_up = false;
+};
+
+core::result<std::unique_ptr<tunnel_client>> tunnel_client::start(const std::string& head, const curve_keys& keys) {
+  std::unique_ptr<tunnel_client> t(new tunnel_client);
+  t->impl_ = std::make_unique<impl>();
+  auto& m = *t->impl_;
+  try {
+    common_options(m.local);
+    m.local.bind("tcp://127.0.0.1:0");
+    common_options(m.remote);
+    m.remote.set(zmq::sockopt::curve_serverkey, keys.public_key);
+    m.remote.set(zmq::sockopt::curve_publickey, keys.public_key);
+    m.remote.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+    m.remote.set(zmq::sockopt::heartbeat_ivl, 1000);
+    m.remote.set(zmq::sockopt::heartbeat_timeout, 5000);
+    m.remote.set(zmq::sockopt::reconnect_ivl, 200);
+    m.remote.set(zmq::sockopt::reconnect_ivl_max, 2000);
+    m.mon = std::make_unique<monitor>(m.ctx, m.remote, std::to_string(++instances),
+                                      ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                                          ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    m.remote.connect("tcp://" + head);
+  } catch (const zmq::error_t& e) {
+    return core::make_error(core::errc::io, "cluster tunnel to " + head + ": " + e.what());
+  }
+  t->port_ = port_of(m.local.get(zmq::sockopt::last_endpoint));
+  t->thread_ = std::thread([p = t.get()] { p->loop(); });
+  return t;
+}
+
+tunnel_client::~tunnel_client() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void tunnel_client::loop() {
+  auto& m = *impl_;
+  auto close_local = [&](const std::string& id, bool tell_head) {
+    auto it = m.by_local.find(id);
+    if (it == m.by_local.end()) return;
+    if (tell_head) m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
+    send_stream(m.local, id, nullptr, 0);
+    m.by_n.erase(it->second.n);
+    m.by_local.erase(it);
+  };
+  auto close_all = [&] {
+    std::vector<std::string> ids;
+    for (auto& [id, c] : m.by_local) ids.push_back(id);
+    for (auto& id : ids) close_local(id, false);
+  };
+  while (!stop_) {
+    zmq::pollitem_t items[] = {{m.local.handle(), 0, ZMQ_POLLIN, 0},
+                               {m.remote.handle(), 0, ZMQ_POLLIN, 0},
+                               {m.mon->pair.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 3, std::chrono::milliseconds(100));
+      if (items[2].revents & ZMQ_POLLIN) {
+        for (int e = m.mon->next(); e != 0; e = m.mon->next()) {
+          if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            m.link_up = true;
+            for (auto& [id, c] : m.by_local) c.acknowledged = true;
+          } else if (e == ZMQ_EVENT_DISCONNECTED) {
+            // The head or the link is gone: CAF learns it now, not after its own timeout, and
+            // joins again through a fresh connection.
+            if (m.link_up) close_all();
+            m.link_up = false;
+          } else {  // a handshake failed: the head refused this node's key, or it is not a tunnel
+            // A wrong token means a wrong server key: the head cannot read the HELLO and drops
+            // it, which libzmq reports as a failure with no detail; a ZAP refusal is AUTH.
+            if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) ++stats_.refused;
+            else ++stats_.failed;
+            m.link_up = false;
+            close_all();
+          }
+        }
+      }
+      if (items[0].revents & ZMQ_POLLIN) {  // from CAF on loopback
+        zmq::message_t id_msg, data;
+        (void)m.local.recv(id_msg, zmq::recv_flags::none);
+        (void)m.local.recv(data, zmq::recv_flags::none);
+        const std::string id = id_msg.to_string();
+        auto it = m.by_local.find(id);
+        if (data.size() == 0) {
+          if (it == m.by_local.end()) {  // CAF connected: open a connection at the head
+            impl::conn c;
+            c.n = ++m.next_n;
+            c.opened = clock_type::now();
+            c.acknowledged = m.link_up;
+            m.by_n[c.n] = id;
+            m.by_local.emplace(id, c);
+            m.remote.send(zmq::buffer(frame(c.n, 'o', 0)), zmq::send_flags::dontwait);
+            ++stats_.connections;
+          } else {  // CAF closed it
+            m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
+            m.by_n.erase(it->second.n);
+            m.by_local.erase(it);
+          }
+        } else if (it != m.by_local.end()) {
+          stats_.bytes_out += data.size();
+          m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, data.data(), data.size())),
+                        zmq::send_flags::dontwait);
+        }
+      }
+      if (items[1].revents & ZMQ_POLLIN) {  // from the head
+        zmq::message_t body;
+        (void)m.remote.recv(body, zmq::recv_flags::none);
+        header h;
+        if (!parse(body, h)) continue;
+        auto found = m.by_n.find(h.n);
+        if (found == m.by_n.end()) continue;
+        const std::string id = found->second;
+        auto& c = m.by_local[id];
+        if (h.kind == 'c') {
+          close_local(id, false);
+        } else if (h.kind == 'd') {
+          if (h.seq != c.seq_in) {
+            ++stats_.gaps;
+            close_local(id, true);
+            continue;
+          }
+          ++c.seq_in;
+          stats_.bytes_in += body.size() - header_size;
+          send_stream(m.local, id, static_cast<const char*>(body.data()) + header_size, body.size() - header_size);
+        }
+      }
+      // A connection CAF opened while the link was down, still without a link after the grace:
+      // closed, so that CAF's connect fails now instead of hanging.
+      if (!m.link_up) {
+        std::vector<std::string> stale;
+        for (auto& [id, c] : m.by_local)
+          if (!c.acknowledged && clock_type::now() - c.opened > open_grace) stale.push_back(id);
+        for (auto& id : stale) close_local(id, true);
+      }
+    } catch (const zmq::error_t& e) {
+      if (e.num() == ETERM) break;
+      spdlog::warn("cluster tunnel (member): {}", e.what());
+    }
+  }
+}
+
+}  // namespace lantern::cluster
