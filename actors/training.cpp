@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -177,10 +178,12 @@ class control_impl final : public run_control {
     if (!is_live_setting(key))
       return core::make_error(core::errc::invalid_argument,
                               "'" + key + "' cannot change while a run goes on (live: " + live_settings_text() + ")");
+    // A plain decimal only: no hexadecimal, no spaces, no bytes after a NUL.
+    static const std::regex decimal(R"([-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?)");
     char* end = nullptr;
     errno = 0;
-    const double v = std::strtod(value.c_str(), &end);
-    if (value.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
+    const double v = value.size() <= 64 && std::regex_match(value, decimal) ? std::strtod(value.c_str(), &end) : NAN;
+    if (!end || *end != '\0' || errno == ERANGE || !std::isfinite(v))
       return core::make_error(core::errc::invalid_argument, key + ": '" + value + "' is not a number");
     // The schema's limits hold for a live value as for one in a file (a negative coefficient,
     // a learning rate above 1 are refused with the same words).
@@ -218,6 +221,8 @@ class control_impl final : public run_control {
       todo.swap(jobs_);
     }
     for (auto& p : todo) {
+      int queued = 0;  // a job whose caller gave up is skipped: its references are gone
+      if (!p.state->compare_exchange_strong(queued, 1)) continue;
       if (p.checkpoint) *p.checkpoint = write();
       p.work(self);
       p.done.set_value();
@@ -239,12 +244,16 @@ class control_impl final : public run_control {
     job work;
     core::status* checkpoint = nullptr;  // non-null: write a checkpoint into it first
     std::promise<void> done;
+    // 0 queued, 1 started by the run loop, 2 given up by its caller (the job refers to the
+    // caller's locals, so once given up it must never run).
+    std::shared_ptr<std::atomic<int>> state = std::make_shared<std::atomic<int>>(0);
   };
   // Hands a job to the run loop and waits for it.
   core::status run(job work, core::status* checkpoint = nullptr,
                    std::chrono::seconds deadline = std::chrono::seconds(15)) {
     std::future<void> done;
     auto ran = std::make_shared<bool>(false);  // set before `done`: the promise orders it
+    std::shared_ptr<std::atomic<int>> state;
     {
       std::lock_guard lock(mutex_);
       if (closing_) return core::make_error(core::errc::invalid_argument, "the run is ending");
@@ -255,10 +264,15 @@ class control_impl final : public run_control {
                        checkpoint,
                        {}});
       done = jobs_.back().done.get_future();
+      state = jobs_.back().state;
     }
-    if (done.wait_for(deadline) != std::future_status::ready)
-      return core::make_error(core::errc::timeout, "the run did not answer within " +
-                                                       std::to_string(deadline.count()) + " s");
+    if (done.wait_for(deadline) != std::future_status::ready) {
+      int queued = 0;
+      if (state->compare_exchange_strong(queued, 2))
+        return core::make_error(core::errc::timeout, "the run did not answer within " +
+                                                         std::to_string(deadline.count()) + " s");
+      done.wait();  // started: it ends by itself (every request in it has a deadline)
+    }
     if (!*ran) return core::make_error(core::errc::invalid_argument, "the run is ending");
     return {};
   }

@@ -37,6 +37,13 @@ std::function<int()> add_console(CLI::App& app, const core::schema& s, common_fl
       if (token_file.empty() && j.contains("token_file") && j["token_file"].is_string())
         token_file = j["token_file"].get<std::string>();
     }
+    // The URL that lantern train prints works too.
+    if (o.control.rfind("http://", 0) == 0) o.control = o.control.substr(7);
+    while (!o.control.empty() && o.control.back() == '/') o.control.pop_back();
+    if (auto a = cluster::parse_address(o.control); !a || a->port == 0) {
+      std::cerr << "lantern console: --control wants HOST:PORT (e.g. 127.0.0.1:7780), got '" << o.control << "'\n";
+      return 2;
+    }
     if (!token_file.empty()) {
       std::ifstream in(token_file);
       if (!std::getline(in, o.token) || o.token.empty()) {

@@ -258,6 +258,11 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
       },
       [] { return g_signal.load() != 0; },
       [&](const actors::progress&, const actors::training_state& st) { write_checkpoint(st); }, hooks);
+  if (control) {  // the API is gone with the run: control.json must not point at a dead port
+    control.reset();
+    std::error_code ignored;
+    std::filesystem::remove(dir + "/control.json", ignored);
+  }
   if (!result) {
     std::cerr << "lantern train: " << result.error().message << "\n";
     return 1;

@@ -1,5 +1,7 @@
 #include "cluster/control.hpp"
 
+#include <strings.h>
+
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -268,6 +270,15 @@ std::string control_server::prometheus(const actors::run_control::status& s, con
   return out.str();
 }
 
+namespace {
+// 504 when the run did not answer in time; 503 when it is ending; 400 otherwise.
+int status_of(const core::error_info& e) {
+  if (e.code == core::errc::timeout) return 504;
+  if (e.message.find("the run is ending") != std::string::npos) return 503;
+  return 400;
+}
+}  // namespace
+
 void control_server::routes() {
   auto& srv = *server_;
   // The token before anything else: a request without it is answered 401 unread.
@@ -278,8 +289,9 @@ void control_server::routes() {
                                                           req.path == "/chart.js" || req.path == "/favicon.ico")))
       return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
-    const std::string want = "Bearer " + o_.token;
-    if (o_.token.empty() || !same(auth, want)) {
+    // The scheme's name is case-insensitive (RFC 9110); the token is compared in constant time.
+    const bool bearer = auth.size() > 7 && strncasecmp(auth.c_str(), "Bearer ", 7) == 0;
+    if (o_.token.empty() || !bearer || !same(auth.substr(7), o_.token)) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Bearer");
       res.set_content("{\"error\": \"the cluster token is needed: Authorization: Bearer TOKEN\"}", "application/json");
@@ -290,8 +302,16 @@ void control_server::routes() {
   auto nodes = [this] { return o_.nodes ? o_.nodes() : std::vector<node_info>{{0, "local", "train", true}}; };
   auto fail = [](httplib::Response& res, int status, const std::string& why) {
     res.status = status;
-    res.set_content(json{{"error", why}}.dump(), "application/json");
+    // A reason may quote the request (a node's name): invalid UTF-8 is replaced, never thrown.
+    res.set_content(json{{"error", why}}.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   };
+  // Every answer is JSON: unknown paths and methods too.
+  srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const std::string why = res.status == 404 ? "no such call: " + req.method + " " + req.path
+                                              : "HTTP " + std::to_string(res.status);
+    res.set_content(json{{"error", why}}.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  });
   // Runs f with the run attached (503 when there is none); the lock keeps the run alive.
   auto with_run = [this, fail](httplib::Response& res, const std::function<void(actors::run_control&)>& f) {
     std::lock_guard lock(mutex_);
@@ -302,14 +322,14 @@ void control_server::routes() {
   srv.Get("/api/status", [=](const httplib::Request&, httplib::Response& res) {
     with_run(res, [&](actors::run_control& run) {
       auto s = run.now();
-      if (!s) return fail(res, 504, s.error().message);
+      if (!s) return fail(res, status_of(s.error()), s.error().message);
       res.set_content(status_json(*s, nodes(), o_.run).dump(), "application/json");
     });
   });
   srv.Get("/api/actors", [=](const httplib::Request&, httplib::Response& res) {
     with_run(res, [&](actors::run_control& run) {
       auto s = run.now();
-      if (!s) return fail(res, 504, s.error().message);
+      if (!s) return fail(res, status_of(s.error()), s.error().message);
       res.set_content(actors_json(*s, nodes()).dump(), "application/json");
     });
   });
@@ -334,7 +354,7 @@ void control_server::routes() {
     }
     with_run(res, [&](actors::run_control& run) {
       auto c = run.captions(n);
-      if (!c) return fail(res, 504, c.error().message);
+      if (!c) return fail(res, status_of(c.error()), c.error().message);
       json out = json::array();
       for (const auto& x : *c)
         out.push_back({{"caption", x.caption}, {"caption2", x.caption2}, {"label", x.label}, {"backend", x.backend},
@@ -359,7 +379,7 @@ void control_server::routes() {
       }
       with_run(res, [&](actors::run_control& run) {
         auto told = run.pause(on, node);
-        if (!told) return fail(res, 504, told.error().message);
+        if (!told) return fail(res, status_of(told.error()), told.error().message);
         res.set_content(json{{"ok", true}, {"paused", on}, {"runners_told", *told}, {"which", which}}.dump(),
                         "application/json");
       });
@@ -377,6 +397,8 @@ void control_server::routes() {
     json body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("key") || !body["key"].is_string() || !body.contains("value"))
       return fail(res, 400, "the body is {\"key\": \"shaping.intrinsic_coef\", \"value\": 0.1}");
+    if (!body["value"].is_number() && !body["value"].is_string())  // and never dump() a deep structure
+      return fail(res, 400, "the value is a number, or a number in a string");
     const std::string key = body["key"];
     const std::string value = body["value"].is_string() ? body["value"].get<std::string>() : body["value"].dump();
     with_run(res, [&](actors::run_control& run) {
@@ -416,7 +438,7 @@ void control_server::routes() {
   srv.Get("/metrics", [=](const httplib::Request&, httplib::Response& res) {
     with_run(res, [&](actors::run_control& run) {
       auto s = run.now();
-      if (!s) return fail(res, 504, s.error().message);
+      if (!s) return fail(res, status_of(s.error()), s.error().message);
       res.set_content(prometheus(*s, nodes()), "text/plain; version=0.0.4");
     });
   });

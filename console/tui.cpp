@@ -22,7 +22,8 @@ using json = nlohmann::json;
 
 class api {
  public:
-  api(const std::string& control, std::string token) : client_("http://" + control), token_(std::move(token)) {
+  api(const std::string& control, std::string token)
+      : control_(control), client_("http://" + control), token_(std::move(token)) {
     client_.set_connection_timeout(2, 0);
     client_.set_read_timeout(20, 0);
   }
@@ -32,15 +33,18 @@ class api {
     auto res = std::strcmp(method, "POST") == 0 ? client_.Post(path.c_str(), h, body.dump(), "application/json")
                                                 : client_.Get(path.c_str(), h);
     if (!res) {
-      error = "cannot reach the control API: " + httplib::to_string(res.error());
+      error = res.error() == httplib::Error::Connection
+                  ? "nothing answers at " + control_ + " (is the run going? lantern train prints where its API is)"
+                  : "cannot reach the control API at " + control_ + ": " + httplib::to_string(res.error());
       status = 0;
       return json();
     }
     status = res->status;
     json j = json::parse(res->body, nullptr, false);
     if (res->status != 200) {
-      error = j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>()
-                                                                             : "HTTP " + std::to_string(res->status);
+      error = j.is_object() && j.contains("error") && j["error"].is_string()
+                  ? j["error"].get<std::string>()
+                  : control_ + " is not a Lantern control API (HTTP " + std::to_string(res->status) + ")";
       return json();
     }
     error.clear();
@@ -48,6 +52,7 @@ class api {
   }
   std::string error;
   int status = 0;
+  const std::string control_;
 
  private:
   httplib::Client client_;

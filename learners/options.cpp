@@ -17,7 +17,7 @@ void add_learner_options(core::schema& s) {
   s.real("appo.clip", 0.1, "PPO ratio clip", 0.0, 1.0);
   s.real("appo.value_clip", 1.0, "value loss clip around the old values", 0.0);
   s.real("appo.value_coef", 0.5, "value loss coefficient", 0.0);
-  s.real("appo.entropy_coef", 0.003, "entropy bonus coefficient", 0.0);
+  s.real("appo.entropy_coef", 0.003, "entropy bonus coefficient", 0.0, 100.0);
   s.real("appo.lr", 3e-4, "Adam learning rate", 0.0, 1.0);
   s.real("appo.grad_clip", 4.0, "gradient norm clip", 0.0);
   s.integer("appo.epochs", 1, "passes over each rollout", 1, 100);
@@ -39,8 +39,8 @@ void add_learner_options(core::schema& s) {
   s.integer("reward.seed", 1, "reward model seed", 0);
   s.real("reward.bow_threshold", 0.0, "bag-of-words: cosine similarity below it gives 0", -1.0, 1.0);
 
-  s.real("shaping.extrinsic_coef", 1.0, "weight of the (scaled, clipped) extrinsic reward; 0 = reward-free", 0.0);
-  s.real("shaping.intrinsic_coef", 0.0, "weight of the intrinsic reward", 0.0);
+  s.real("shaping.extrinsic_coef", 1.0, "weight of the (scaled, clipped) extrinsic reward; 0 = reward-free", 0.0, 1000.0);
+  s.real("shaping.intrinsic_coef", 0.0, "weight of the intrinsic reward", 0.0, 1000.0);
   s.real("shaping.beta", 3.0, "the intrinsic reward is divided by (the caption's count in the episode)^beta", 0.0);
   s.real("shaping.reward_scale", 1.0, "extrinsic reward scale, applied before clipping", 0.0);
   s.real("shaping.reward_clip", 10.0, "clip of the scaled extrinsic reward (0: none)", 0.0);

@@ -9,6 +9,8 @@ Usage: control_api_test.py LANTERN_BIN
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from harness import Training, call, check, finish, wait_for
 
@@ -96,8 +98,24 @@ def main():
             status, r = call(url, "/api/set", token, "POST", {"key": key, "value": value})
             check(status == 400 and "out of range" in r.get("error", ""),
                   f"{key} = {value} breaks the schema's limits: 400 ({status}, {r})")
+        for value in ("0x10", " 0.2", "0.25\u0000junk", "1e38", [[[[0.1]]]], {"v": 1}, True, None):
+            key = "appo.entropy_coef" if value == "1e38" else "shaping.intrinsic_coef"
+            status, r = call(url, "/api/set", token, "POST", {"key": key, "value": value})
+            check(status == 400, f"{key} = {value!r}: 400 ({r})")
+        deep = '{"key": "shaping.intrinsic_coef", "value": ' + "[" * 100000 + "]" * 100000 + "}"
+        req = urllib.request.Request(url + "/api/set", data=deep.encode(), method="POST",
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        try:
+            code = urllib.request.urlopen(req, timeout=30).status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        check(code == 400 and proc.poll() is None, f"a value nested 100,000 deep: 400, and the run lives ({code})")
         coef = call(url, "/api/status", token)[1]["training"]["intrinsic_coef"]
         check(abs(coef - 0.05) < 1e-9, f"a refused value changes nothing ({coef})")
+        status, r = call(url, "/api/nosuch", token)
+        check(status == 404 and "no such call" in r.get("error", ""), f"an unknown call: 404 in JSON ({r})")
+        req = urllib.request.Request(url + "/api/status", headers={"Authorization": "bearer " + token})
+        check(urllib.request.urlopen(req, timeout=30).status == 200, "the scheme's name is case-insensitive")
 
         # checkpoint
         ckpt = os.path.join(run, "checkpoint.bin")
@@ -120,6 +138,7 @@ def main():
         log = open(os.path.join(d, "train.log")).read()
         check(rc == 0 and "== summary" in log and os.path.exists(os.path.join(run, "summary.json")),
               f"the run ends gracefully with its summary (exit {rc})")
+        check(not os.path.exists(os.path.join(run, "control.json")), "control.json goes with the run's API")
     finally:
         t.kill()
     finish("control api", d)
