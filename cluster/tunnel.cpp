@@ -23,7 +23,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 constexpr size_t header_size = 13;
-constexpr auto open_grace = std::chrono::seconds(3);  // a member's connection waits this long for the link
+constexpr auto open_grace = std::chrono::seconds(3);
+constexpr size_t coalesce_bytes = 4u << 20;  // at most this much of CAF's bytes waits for one message  // a member's connection waits this long for the link
 
 // Bounds every frame a peer can declare: the largest message between nodes is a rollout or a
 // policy's weights (a few MB); ZeroMQ refuses a larger declared size before allocating it.
@@ -244,29 +245,42 @@ void tunnel_server::loop() {
           else c.pending.emplace_back(data, size);
         }
       }
-      if (items[2].revents & ZMQ_POLLIN) {  // from CAF on loopback
+      if (items[2].revents & ZMQ_POLLIN) {  // from CAF on loopback, coalesced as on a member's side
+        std::map<std::string, std::string> batch;
+        size_t total = 0;
+        auto flush = [&](const std::string& id) {
+          auto b = batch.find(id);
+          auto it = m.by_back.find(id);
+          if (b == batch.end() || it == m.by_back.end()) return;
+          stats_.bytes_out += b->second.size();
+          tell_peer(it->second.peer, frame(it->second.n, 'd', it->second.seq_out++, b->second.data(), b->second.size()));
+          batch.erase(b);
+        };
         zmq::message_t id_msg, data;
-        (void)m.back.recv(id_msg, zmq::recv_flags::none);
-        (void)m.back.recv(data, zmq::recv_flags::none);
-        const std::string id = id_msg.to_string();
-        auto it = m.by_back.find(id);
-        if (it == m.by_back.end()) continue;
-        auto& c = it->second;
-        if (data.size() == 0) {
-          if (!c.connected) {  // CAF accepted: what waited goes now
-            c.connected = true;
-            for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
-            c.pending.clear();
-            if (c.close_when_connected) close_back(id);
-          } else {  // CAF closed it
-            tell_peer(c.peer, frame(c.n, 'c', 0));
-            m.by_key.erase({c.peer, c.n});
-            m.by_back.erase(it);
+        while (total < coalesce_bytes && m.back.recv(id_msg, zmq::recv_flags::dontwait)) {
+          (void)m.back.recv(data, zmq::recv_flags::none);
+          const std::string id = id_msg.to_string();
+          auto it = m.by_back.find(id);
+          if (it == m.by_back.end()) continue;
+          auto& c = it->second;
+          if (data.size() == 0) {
+            flush(id);
+            if (!c.connected) {  // CAF accepted: what waited goes now
+              c.connected = true;
+              for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
+              c.pending.clear();
+              if (c.close_when_connected) close_back(id);
+            } else {  // CAF closed it
+              tell_peer(c.peer, frame(c.n, 'c', 0));
+              m.by_key.erase({c.peer, c.n});
+              m.by_back.erase(it);
+            }
+            continue;
           }
-          continue;
+          batch[id].append(static_cast<const char*>(data.data()), data.size());
+          total += data.size();
         }
-        stats_.bytes_out += data.size();
-        tell_peer(c.peer, frame(c.n, 'd', c.seq_out++, data.data(), data.size()));
+        while (!batch.empty()) flush(batch.begin()->first);
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) break;
@@ -370,31 +384,46 @@ void tunnel_client::loop() {
         }
       }
       if (items[0].revents & ZMQ_POLLIN) {  // from CAF on loopback
-        zmq::message_t id_msg, data;
-        (void)m.local.recv(id_msg, zmq::recv_flags::none);
-        (void)m.local.recv(data, zmq::recv_flags::none);
-        const std::string id = id_msg.to_string();
-        auto it = m.by_local.find(id);
-        if (data.size() == 0) {
-          if (it == m.by_local.end()) {  // CAF connected: open a connection at the head
-            impl::conn c;
-            c.n = ++m.next_n;
-            c.opened = clock_type::now();
-            c.acknowledged = m.link_up;
-            m.by_n[c.n] = id;
-            m.by_local.emplace(id, c);
-            m.remote.send(zmq::buffer(frame(c.n, 'o', 0)), zmq::send_flags::dontwait);
-            ++stats_.connections;
-          } else {  // CAF closed it
-            m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
-            m.by_n.erase(it->second.n);
-            m.by_local.erase(it);
-          }
-        } else if (it != m.by_local.end()) {
-          stats_.bytes_out += data.size();
-          m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, data.data(), data.size())),
+        // What CAF wrote since the last poll goes as one message per connection (up to
+        // coalesce_bytes), not one per stream chunk: fewer messages to encrypt and copy.
+        std::map<std::string, std::string> batch;
+        size_t total = 0;
+        auto flush = [&](const std::string& id) {
+          auto b = batch.find(id);
+          auto it = m.by_local.find(id);
+          if (b == batch.end() || it == m.by_local.end()) return;
+          stats_.bytes_out += b->second.size();
+          m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, b->second.data(), b->second.size())),
                         zmq::send_flags::dontwait);
+          batch.erase(b);
+        };
+        zmq::message_t id_msg, data;
+        while (total < coalesce_bytes && m.local.recv(id_msg, zmq::recv_flags::dontwait)) {
+          (void)m.local.recv(data, zmq::recv_flags::none);
+          const std::string id = id_msg.to_string();
+          auto it = m.by_local.find(id);
+          if (data.size() == 0) {
+            flush(id);
+            if (it == m.by_local.end()) {  // CAF connected: open a connection at the head
+              impl::conn c;
+              c.n = ++m.next_n;
+              c.opened = clock_type::now();
+              c.acknowledged = m.link_up;
+              m.by_n[c.n] = id;
+              m.by_local.emplace(id, c);
+              m.remote.send(zmq::buffer(frame(c.n, 'o', 0)), zmq::send_flags::dontwait);
+              ++stats_.connections;
+            } else {  // CAF closed it
+              m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
+              m.by_n.erase(it->second.n);
+              m.by_local.erase(it);
+            }
+          } else if (it != m.by_local.end()) {
+            batch[id].append(static_cast<const char*>(data.data()), data.size());
+            total += data.size();
+          }
         }
+        while (!batch.empty()) flush(batch.begin()->first);
       }
       if (items[1].revents & ZMQ_POLLIN) {  // from the head
         zmq::message_t body;
