@@ -185,6 +185,11 @@ core::status control_server::start() {
   routes();
   server_->set_payload_max_length(1 << 20);  // a request body larger than 1 MB is refused unread
   server_->set_read_timeout(5, 0);
+  // One request per connection: httplib 0.11.4 waits on a kept-alive connection by waking every
+  // few milliseconds (a 10 ms select, then a 1 ms sleep), and with a dashboard and a console
+  // connected those wakeups took 10-18% of training's speed on two cores
+  // (bench/console_cost.py); a fresh connection per request costs less.
+  server_->set_keep_alive_max_count(1);
   server_->set_write_timeout(5, 0);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second run bound the

@@ -44,6 +44,7 @@ def main():
         sys.exit(77)
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     t = Training(lantern, "reward.model=classification", "shaping.intrinsic_coef=0.3", "train.progress_seconds=0.5",
                  "train.checkpoint_seconds=3600", prefix="lantern-dashboard-")
@@ -107,15 +108,18 @@ def main():
         check(c > b, f"resume: the step counter goes on ({b} -> {c})")
 
         coef = driver.find_element(By.ID, "i-coef")
-        coef.clear()
-        coef.send_keys("0.05")
+
+        def type_into(field, text):  # as a person does: focus (the page stops refreshing it), select all, type
+            field.click()
+            field.send_keys(Keys.CONTROL, "a")
+            field.send_keys(text)
+        type_into(coef, "0.05")
         driver.find_element(By.ID, "b-set").click()
         got = wait_for("the coefficient", lambda: abs(t.status()["training"]["intrinsic_coef"] - 0.05) < 1e-9
                        and t.status()["training"]["intrinsic_coef"], timeout=60)
         check(abs(got - 0.05) < 1e-9, f"set: the learner's intrinsic coefficient is {got}")
         check("shaping.intrinsic_coef" in text("message"), f"the setting is confirmed ({text('message')})")
-        coef.clear()
-        coef.send_keys("-1")
+        type_into(coef, "-1")
         driver.find_element(By.ID, "b-set").click()
         msg = wait_for("the refusal", lambda: "out of range" in text("message") and text("message"), timeout=60)
         check(abs(t.status()["training"]["intrinsic_coef"] - 0.05) < 1e-9,
