@@ -135,19 +135,6 @@ void prometheus_metric(std::ostringstream& out, const std::string& name, const c
   }
 }
 
-std::string label_value(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 void add_control_options(core::schema& s) {
@@ -243,7 +230,7 @@ std::string control_server::prometheus(const actors::run_control::status& s, con
   std::vector<std::pair<std::string, double>> sps, mailbox, in_flight, restarts;
   const std::string head = nodes.empty() ? "local" : node_name(nodes, 0);
   auto labels = [](const std::string& node, const std::string& actor) {
-    return "{node=\"" + label_value(node) + "\",actor=\"" + label_value(actor) + "\"}";
+    return core::render_labels({{"node", node}, {"actor", actor}});
   };
   mailbox.push_back({labels(head, "policy learner"), l.mailbox});
   mailbox.push_back({labels(head, "reward learner"), r.mailbox});

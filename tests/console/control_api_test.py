@@ -125,7 +125,7 @@ def main():
 
         status, text = call(url, "/metrics", token, raw=True)
         check(status == 200 and "# TYPE lantern_env_steps_total counter" in text and
-              'lantern_runner_env_steps_per_second{node="local",actor="runner 0"}' in text,
+              'lantern_runner_env_steps_per_second{actor="runner 0",node="local"}' in text,
               "GET /metrics: Prometheus text with lantern_ names and node and actor labels")
         status, r = call(url, "/api/envs", token)
         check(status == 409, "envs commands on a run that is not a cluster head: 409")
