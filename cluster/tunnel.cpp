@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <set>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -23,8 +24,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 constexpr size_t header_size = 13;
-constexpr auto open_grace = std::chrono::seconds(3);
-constexpr size_t coalesce_bytes = 4u << 20;  // at most this much of CAF's bytes waits for one message  // a member's connection waits this long for the link
+constexpr auto open_grace = std::chrono::seconds(3);  // a member's connection waits this long for the link
+constexpr size_t coalesce_bytes = 4u << 20;           // at most this much of CAF's bytes waits for one message
 
 // Bounds every frame a peer can declare: the largest message between nodes is a rollout or a
 // policy's weights (a few MB); ZeroMQ refuses a larger declared size before allocating it.
@@ -94,6 +95,35 @@ struct monitor {
 
 std::atomic<uint64_t> instances{0};
 
+// Reads what a ZMQ_STREAM socket holds now (up to coalesce_bytes of data) and gathers each
+// connection's bytes into one piece: `data(id, bytes)` gets them, in order, before `event(id)`
+// (an empty message: the connection opened or closed) and at the end. One message per
+// connection instead of one per stream chunk: fewer messages to encrypt and copy.
+template <class Data, class Event>
+void drain(zmq::socket_t& s, Data&& data, Event&& event) {
+  std::map<std::string, std::string> batch;
+  size_t total = 0;
+  auto flush = [&](const std::string& id) {
+    auto b = batch.find(id);
+    if (b == batch.end()) return;
+    data(id, b->second);
+    batch.erase(b);
+  };
+  zmq::message_t id_msg, part;
+  while (total < coalesce_bytes && s.recv(id_msg, zmq::recv_flags::dontwait)) {
+    (void)s.recv(part, zmq::recv_flags::none);
+    const std::string id = id_msg.to_string();
+    if (part.size() == 0) {
+      flush(id);
+      event(id);
+      continue;
+    }
+    batch[id].append(static_cast<const char*>(part.data()), part.size());
+    total += part.size();
+  }
+  while (!batch.empty()) flush(batch.begin()->first);
+}
+
 }  // namespace
 
 curve_keys keys_from_token(const std::string& token) {
@@ -120,12 +150,12 @@ struct tunnel_server::impl {
     std::string peer;
     uint32_t n = 0;
     bool connected = false;
-    bool close_when_connected = false;
     std::vector<std::string> pending;  // bytes from the network before CAF accepted
     uint64_t seq_in = 0, seq_out = 0;
   };
   std::map<std::string, conn> by_back;                             // loopback id -> connection
   std::map<std::pair<std::string, uint32_t>, std::string> by_key;  // (peer, n) -> loopback id
+  std::set<std::string> closing;                                   // closed before CAF accepted them
   uint64_t next_id = 0;
 };
 
@@ -168,6 +198,7 @@ void tunnel_server::loop() {
     auto it = m.by_back.find(id);
     if (it == m.by_back.end()) return;
     if (it->second.connected) send_stream(m.back, id, nullptr, 0);  // an empty message closes it
+    else m.closing.insert(id);  // closed when CAF's accept is announced
     m.by_key.erase({it->second.peer, it->second.n});
     m.by_back.erase(it);
   };
@@ -245,43 +276,32 @@ void tunnel_server::loop() {
           else c.pending.emplace_back(data, size);
         }
       }
-      if (items[2].revents & ZMQ_POLLIN) {  // from CAF on loopback, coalesced as on a member's side
-        std::map<std::string, std::string> batch;
-        size_t total = 0;
-        auto flush = [&](const std::string& id) {
-          auto b = batch.find(id);
-          auto it = m.by_back.find(id);
-          if (b == batch.end() || it == m.by_back.end()) return;
-          stats_.bytes_out += b->second.size();
-          tell_peer(it->second.peer, frame(it->second.n, 'd', it->second.seq_out++, b->second.data(), b->second.size()));
-          batch.erase(b);
-        };
-        zmq::message_t id_msg, data;
-        while (total < coalesce_bytes && m.back.recv(id_msg, zmq::recv_flags::dontwait)) {
-          (void)m.back.recv(data, zmq::recv_flags::none);
-          const std::string id = id_msg.to_string();
-          auto it = m.by_back.find(id);
-          if (it == m.by_back.end()) continue;
-          auto& c = it->second;
-          if (data.size() == 0) {
-            flush(id);
-            if (!c.connected) {  // CAF accepted: what waited goes now
-              c.connected = true;
-              for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
-              c.pending.clear();
-              if (c.close_when_connected) close_back(id);
-            } else {  // CAF closed it
-              tell_peer(c.peer, frame(c.n, 'c', 0));
-              m.by_key.erase({c.peer, c.n});
-              m.by_back.erase(it);
-            }
-            continue;
-          }
-          batch[id].append(static_cast<const char*>(data.data()), data.size());
-          total += data.size();
-        }
-        while (!batch.empty()) flush(batch.begin()->first);
-      }
+      if (items[2].revents & ZMQ_POLLIN)  // from CAF on loopback
+        drain(
+            m.back,
+            [&](const std::string& id, const std::string& bytes) {
+              auto it = m.by_back.find(id);
+              if (it == m.by_back.end()) return;
+              stats_.bytes_out += bytes.size();
+              tell_peer(it->second.peer, frame(it->second.n, 'd', it->second.seq_out++, bytes.data(), bytes.size()));
+            },
+            [&](const std::string& id) {
+              auto it = m.by_back.find(id);
+              if (it == m.by_back.end()) {  // a connection the member closed before CAF accepted it
+                if (m.closing.erase(id)) send_stream(m.back, id, nullptr, 0);
+                return;
+              }
+              auto& c = it->second;
+              if (!c.connected) {  // CAF accepted: what waited goes now
+                c.connected = true;
+                for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
+                c.pending.clear();
+              } else {  // CAF closed it
+                tell_peer(c.peer, frame(c.n, 'c', 0));
+                m.by_key.erase({c.peer, c.n});
+                m.by_back.erase(it);
+              }
+            });
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) break;
       spdlog::warn("cluster tunnel (head): {}", e.what());
@@ -383,48 +403,33 @@ void tunnel_client::loop() {
           }
         }
       }
-      if (items[0].revents & ZMQ_POLLIN) {  // from CAF on loopback
-        // What CAF wrote since the last poll goes as one message per connection (up to
-        // coalesce_bytes), not one per stream chunk: fewer messages to encrypt and copy.
-        std::map<std::string, std::string> batch;
-        size_t total = 0;
-        auto flush = [&](const std::string& id) {
-          auto b = batch.find(id);
-          auto it = m.by_local.find(id);
-          if (b == batch.end() || it == m.by_local.end()) return;
-          stats_.bytes_out += b->second.size();
-          m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, b->second.data(), b->second.size())),
-                        zmq::send_flags::dontwait);
-          batch.erase(b);
-        };
-        zmq::message_t id_msg, data;
-        while (total < coalesce_bytes && m.local.recv(id_msg, zmq::recv_flags::dontwait)) {
-          (void)m.local.recv(data, zmq::recv_flags::none);
-          const std::string id = id_msg.to_string();
-          auto it = m.by_local.find(id);
-          if (data.size() == 0) {
-            flush(id);
-            if (it == m.by_local.end()) {  // CAF connected: open a connection at the head
-              impl::conn c;
-              c.n = ++m.next_n;
-              c.opened = clock_type::now();
-              c.acknowledged = m.link_up;
-              m.by_n[c.n] = id;
-              m.by_local.emplace(id, c);
-              m.remote.send(zmq::buffer(frame(c.n, 'o', 0)), zmq::send_flags::dontwait);
-              ++stats_.connections;
-            } else {  // CAF closed it
-              m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
-              m.by_n.erase(it->second.n);
-              m.by_local.erase(it);
-            }
-          } else if (it != m.by_local.end()) {
-            batch[id].append(static_cast<const char*>(data.data()), data.size());
-            total += data.size();
-          }
-        }
-        while (!batch.empty()) flush(batch.begin()->first);
-      }
+      if (items[0].revents & ZMQ_POLLIN)  // from CAF on loopback
+        drain(
+            m.local,
+            [&](const std::string& id, const std::string& bytes) {
+              auto it = m.by_local.find(id);
+              if (it == m.by_local.end()) return;
+              stats_.bytes_out += bytes.size();
+              m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, bytes.data(), bytes.size())),
+                            zmq::send_flags::dontwait);
+            },
+            [&](const std::string& id) {
+              auto it = m.by_local.find(id);
+              if (it == m.by_local.end()) {  // CAF connected: open a connection at the head
+                impl::conn c;
+                c.n = ++m.next_n;
+                c.opened = clock_type::now();
+                c.acknowledged = m.link_up;
+                m.by_n[c.n] = id;
+                m.by_local.emplace(id, c);
+                m.remote.send(zmq::buffer(frame(c.n, 'o', 0)), zmq::send_flags::dontwait);
+                ++stats_.connections;
+              } else {  // CAF closed it
+                m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
+                m.by_n.erase(it->second.n);
+                m.by_local.erase(it);
+              }
+            });
       if (items[1].revents & ZMQ_POLLIN) {  // from the head
         zmq::message_t body;
         (void)m.remote.recv(body, zmq::recv_flags::none);
