@@ -115,8 +115,9 @@ bool stop_requested() { return g_signal.load() != 0; }
 
 // The control API of a run (cluster/control.hpp): the cluster token, or one made for this run
 // and written to DIR/control.token (mode 0600); where it listens goes to DIR/control.json.
-core::result<std::unique_ptr<cluster::control_server>> start_control(const core::config& cfg, const std::string& dir,
-                                                                     const std::string& listen,
+core::result<std::unique_ptr<cluster::control_server>> start_control(const core::schema& schema, const core::config& cfg,
+                                                                     const std::string& dir, const std::string& listen,
+                                                                     const std::string& resumed_from,
                                                                      const std::shared_ptr<cluster::head_control>& head) {
   cluster::control_options o;
   o.listen = listen.empty() ? cfg.string("control.listen") : listen;
@@ -149,8 +150,13 @@ core::result<std::unique_ptr<cluster::control_server>> start_control(const core:
   if (auto ok = server->start(); !ok) {
     // Several runs on one machine (seeds side by side) all default to the same port: the later
     // ones take a free port and say so; control.json tells the console where. A port the user
-    // chose is never swapped for another.
-    if (!listen.empty() || cfg.origin("control.listen") != "default") return ok.error();
+    // chose is never swapped for another. A resumed run reads every key from its saved config,
+    // so there the recorded default counts as a default.
+    const auto* opt = schema.find("control.listen");
+    const bool is_default = cfg.origin("control.listen") == "default" ||
+                            (opt && std::get<std::string>(opt->default_value) == cfg.string("control.listen") &&
+                             !resumed_from.empty() && cfg.origin("control.listen") == resumed_from + "/config.toml");
+    if (!listen.empty() || !is_default) return ok.error();
     const std::string busy = o.listen;
     o.listen = busy.substr(0, busy.rfind(':')) + ":0";
     server = std::make_unique<cluster::control_server>(o);
@@ -231,7 +237,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
   }
   std::unique_ptr<cluster::control_server> control;
   if (cfg->boolean("control.enabled")) {
-    auto c = start_control(*cfg, dir, t.control, head);
+    auto c = start_control(schema, *cfg, dir, t.control, t.resume, head);
     if (!c) {
       std::cerr << "lantern train: " << c.error().message << "\n";
       return 2;

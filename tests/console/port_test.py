@@ -3,7 +3,8 @@
 clear error (exit 2) and is never shared: before, a second run bound the same port and the kernel
 split the requests between two runs with different tokens. A run left on the default port
 (control.listen, 127.0.0.1:7780) while another holds it takes a free port, says so, and writes
-where in control.json, which `lantern console --run-dir` and the API clients read.
+where in control.json, which `lantern console --run-dir` and the API clients read; so does a
+resumed run whose saved config holds the default.
 
 Usage: port_test.py LANTERN_BIN
 """
@@ -82,6 +83,21 @@ def main():
         out = proc.communicate()[0]
         blocker.close()
     check(f"127.0.0.1:{DEFAULT} is in use" in out and "takes a free port" in out, "the run says why it moved")
+
+    # A resumed run reads every key from its saved config, control.listen included: the default
+    # recorded there is still a default (CI once failed here when another test held the port).
+    blocker = hold(DEFAULT)
+    try:
+        short = os.path.join(d, "short")
+        first = subprocess.run([lantern, "train", "--steps", "600", "--run-dir", short], capture_output=True,
+                               text=True, env=env, timeout=120)
+        check(first.returncode == 0, f"a short run beside a taken default port ends well ({first.returncode})")
+        again = subprocess.run([lantern, "train", "--resume", short, "--steps", "1200"], capture_output=True,
+                               text=True, env=env, timeout=120)
+        check(again.returncode == 0 and "(resumed)" in again.stdout and "takes a free port" in again.stdout,
+              f"--resume beside a taken default port takes a free port ({again.returncode}, {again.stderr.strip()[-160:]})")
+    finally:
+        blocker.close()
     finish("control ports", d)
 
 
