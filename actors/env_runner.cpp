@@ -32,6 +32,14 @@ struct runner_state {
   caf::actor learner;
 };
 
+// Loads weights newer than the runner's (or its first); empty bytes carry none.
+void load(caf::stateful_actor<runner_state>* self, const policy_weights& w) {
+  auto& st = self->state;
+  if (w.bytes.empty() || (st.started && w.version < st.version)) return;
+  if (auto ok = st.pol->load_weights(w.bytes); !ok) throw std::runtime_error(ok.error().message);
+  st.version = w.version;
+}
+
 caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int attempt, setup_ptr ctx,
                      caf::actor learner) {
   harden(self, "runner " + std::to_string(id), false);  // its supervisor logs why it stopped
@@ -60,18 +68,17 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
   s.h.assign(s.vec->size() * s.pol->state_size(), 0.0f);
   self->send(learner, join_atom::value, id);
   return {
-      [=](const policy_weights& w) {
+      [=](const policy_weights& w) {  // once, when it joins: acting starts with the learner's weights
         auto& st = self->state;
-        if ((st.started && w.version < st.version) || w.bytes.empty()) return;
-        if (auto ok = st.pol->load_weights(w.bytes); !ok) throw std::runtime_error(ok.error().message);
-        st.version = w.version;
-        if (!st.started) {  // acting starts with the learner's weights
+        load(self, w);
+        if (!st.started && st.version == w.version && !w.bytes.empty()) {
           st.started = true;
           if (!st.paused) self->send(self, tick_atom::value);
         }
       },
-      [=](ack_atom) {
+      [=](const rollout_ack& ack) {
         auto& st = self->state;
+        load(self, ack.weights);
         if (--st.in_flight < st.max_in_flight && !st.paused) self->send(self, tick_atom::value);
       },
       [=](pause_atom, bool pause) {

@@ -1,6 +1,7 @@
 // actors/env_runner.hpp: env runners and their supervisor. A runner steps a batch of envs with
 // a CPU copy of the policy, sends one rollout per T steps to the policy learner (at most
-// train.max_in_flight unacknowledged) and loads each newer policy_weights it gets. The
+// train.max_in_flight unacknowledged) and loads the newer weights that come with the learner's
+// ack of a rollout (actors::rollout_ack; the first weights come when it joins). The
 // supervisor starts `runners` of them, and when one fails starts it again with a backoff (50 ms
 // doubling to 5 s), up to `max_restarts` times in a row (-1: for ever, as for built-in envs; an
 // external env's server that stays gone is given env.external.restarts), then drops it with the

@@ -46,6 +46,7 @@ struct learner_state {
     runner_status status;
     std::deque<std::pair<clock_type::time_point, uint64_t>> recent;  // (arrival, steps) of its last rollouts
     clock_type::time_point last{};
+    uint64_t weights_version = 0;  // the newest weights sent to it
   };
   std::map<uint64_t, runner_entry> runners;
   std::set<uint64_t> paused_nodes;  // runners of these nodes are told to pause (all_nodes: every one)
@@ -54,6 +55,7 @@ struct learner_state {
   int weights_every = 1;
   uint64_t fail_at_update = 0;
   uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, reward_version = 0;
+  uint64_t weights_sent = 0, weights_skipped = 0;
   std::deque<float> recent_returns;
   std::deque<uint8_t> recent_success;
   double lag_sum = 0, policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
@@ -64,6 +66,23 @@ constexpr uint64_t all_nodes = ~uint64_t{0};
 
 bool node_paused(const learner_state& st, uint64_t node) {
   return st.paused_nodes.count(all_nodes) || st.paused_nodes.count(node);
+}
+
+// The answer to a rollout of `runner`: with the newest weights when the runner's are
+// weights_every or more versions old. Nothing else carries weights after a join, so what a
+// runner is sent is bounded by what it sends (train.max_in_flight rollouts), whatever its link.
+rollout_ack ack_for(learner_state& st, uint64_t runner) {
+  rollout_ack ack;
+  auto it = st.runners.find(runner);
+  const uint64_t now = st.appo->version();
+  if (it == st.runners.end() || now < it->second.weights_version + static_cast<uint64_t>(st.weights_every))
+    return ack;
+  st.weights_skipped += now - it->second.weights_version - 1;
+  ++st.weights_sent;
+  ++it->second.status.weights;
+  it->second.weights_version = now;
+  ack.weights = policy_weights{now, st.pol->weights()};
+  return ack;
 }
 
 caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run_context* ctx, training_state resume) {
@@ -107,6 +126,9 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         entry.status.node = id >> 24;
         entry.last = clock_type::now();
         st.counts.erase(id);
+        entry.weights_version = st.appo->version();
+        entry.status.weights = 1;
+        ++st.weights_sent;
         self->send(who, policy_weights{st.appo->version(), st.pol->weights()});
         if (node_paused(st, id >> 24)) {
           entry.status.paused = true;
@@ -131,11 +153,11 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
           }
         }
       },
-      [=](const rollout_msg& m) -> ack_atom {
+      [=](const rollout_msg& m) -> rollout_ack {
         auto& st = self->state;
         // The run stops at the first whole rollout that reaches train.steps: later ones (in
         // flight when it did) are not learnt, so the counts stop there.
-        if (ctx->target_steps > 0 && st.env_steps >= ctx->target_steps) return ack_atom::value;
+        if (ctx->target_steps > 0 && st.env_steps >= ctx->target_steps) return rollout_ack{};
         learners::configure_thread();
         if (auto it = st.runners.find(m.runner); it != st.runners.end()) {  // what the runner says of itself
           auto& e = it->second;
@@ -151,7 +173,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         auto r = from_message(m, ctx->layout);
         if (!r) {
           spdlog::error("policy learner: dropped a rollout from runner {}: {}", m.runner, r.error().message);
-          return ack_atom::value;
+          return ack_for(st, m.runner);
         }
         const size_t T = r->steps(), N = r->num_envs();
         std::vector<float> intrinsic(T * N, 0.0f);
@@ -179,7 +201,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         auto up = st.appo->update(*r, total);
         if (!up) {
           spdlog::error("policy learner: {}", up.error().message);
-          return ack_atom::value;
+          return ack_for(st, m.runner);
         }
         const auto& u = up.value();
         st.update_times.push_back(clock_type::now());
@@ -197,11 +219,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         st.intrinsic_nonzero = (1 - k) * st.intrinsic_nonzero + k * inz / static_cast<double>(T * N);
         if (st.forwarded.size() >= st.max_forwarded) st.forwarded.clear();
         if (!fresh.empty() && st.reward_learner) self->send(st.reward_learner, caption_batch{std::move(fresh)});
-        if (st.updates % static_cast<uint64_t>(st.weights_every) == 0) {
-          policy_weights w{st.appo->version(), st.pol->weights()};
-          for (auto& [id, e] : st.runners) self->send(e.handle, w);
-        }
-        return ack_atom::value;
+        return ack_for(st, m.runner);
       },
       [=](stats_atom) {
         auto& st = self->state;
@@ -230,6 +248,8 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         out.intrinsic_coef = st.shape.intrinsic_coef;
         out.extrinsic_coef = st.shape.extrinsic_coef;
         out.finite = st.finite;
+        out.weights_sent = st.weights_sent;
+        out.weights_skipped = st.weights_skipped;
         out.mailbox = static_cast<uint32_t>(self->mailbox().size());
         for (auto& [id, e] : st.runners) {
           runner_status r = e.status;

@@ -21,7 +21,6 @@ namespace lantern::actors {
 
 // Atoms of the messages without a payload struct (at most 10 characters each).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;        ///< a runner: step the next rollout
-using ack_atom = caf::atom_constant<caf::atom("ack")>;          ///< the learner: a rollout was taken
 using poll_atom = caf::atom_constant<caf::atom("poll")>;        ///< the reward learner: poll labels
 using stats_atom = caf::atom_constant<caf::atom("stats")>;      ///< a learner: answer with its typed status
 using save_atom = caf::atom_constant<caf::atom("save")>;        ///< a learner: answer with its state
@@ -64,6 +63,15 @@ struct policy_weights {
   std::string bytes;
 };
 
+/// The learner's answer to each rollout: it was taken, and with it the newest weights when the
+/// runner's are train.weights_every or more updates old (weights.bytes empty otherwise). Weights
+/// reach a runner only this way (and once when it joins), so a runner gets at most one weights
+/// message per rollout, however slow its link: versions that were superseded before its next
+/// ack are never sent (the learner counts them as weights_skipped).
+struct rollout_ack {
+  policy_weights weights;
+};
+
 /// Versioned reward-model snapshot, published by the reward learner.
 struct reward_snapshot {
   uint64_t version = 0;
@@ -104,6 +112,7 @@ struct runner_status {
   double steps_per_second = 0;  ///< over its recent rollouts, as the learner received them
   double seconds_since = 0;     ///< since its last rollout
   runner_report report;
+  uint64_t weights = 0;  ///< weights messages sent to it (its join's, then at most one per rollout)
   bool paused = false;
 };
 
@@ -113,6 +122,8 @@ struct learner_status {
   double mean_return = 0, success_rate = 0, policy_lag = 0, updates_per_second = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double intrinsic_coef = 0, extrinsic_coef = 0;  ///< shaping as it is now (live-changeable)
+  uint64_t weights_sent = 0;     ///< weights messages sent to runners (joins and acks)
+  uint64_t weights_skipped = 0;  ///< versions a runner never got because a newer one went instead
   bool finite = true;
   uint32_t mailbox = 0;
   std::vector<runner_status> runners;
@@ -140,7 +151,7 @@ struct annotator_at {
 };
 
 /// Version of the cluster messages below; a node of another version is refused when it joins.
-inline constexpr uint32_t cluster_protocol_version = 1;
+inline constexpr uint32_t cluster_protocol_version = 2;  // 2: weights ride on rollout acks
 
 /// A node asks the head's directory to admit it (the sender is the node's agent actor, which
 /// the directory monitors).
@@ -180,6 +191,10 @@ typename Inspector::result_type inspect(Inspector& f, policy_weights& x) {
   return f(caf::meta::type_name("policy_weights"), x.version, x.bytes);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rollout_ack& x) {
+  return f(caf::meta::type_name("rollout_ack"), x.weights);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reward_snapshot& x) {
   return f(caf::meta::type_name("reward_snapshot"), x.version, x.model, x.bytes);
 }
@@ -206,13 +221,13 @@ typename Inspector::result_type inspect(Inspector& f, runner_report& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, runner_status& x) {
   return f(caf::meta::type_name("runner_status"), x.id, x.node, x.rollouts, x.steps, x.steps_per_second,
-           x.seconds_since, x.report, x.paused);
+           x.seconds_since, x.report, x.weights, x.paused);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, learner_status& x) {
   return f(caf::meta::type_name("learner_status"), x.env_steps, x.updates, x.episodes, x.policy_version,
            x.reward_version, x.mean_return, x.success_rate, x.policy_lag, x.updates_per_second, x.policy_loss,
-           x.value_loss, x.entropy, x.intrinsic_mean, x.intrinsic_nonzero, x.intrinsic_coef, x.extrinsic_coef, x.finite,
+           x.value_loss, x.entropy, x.intrinsic_mean, x.intrinsic_nonzero, x.intrinsic_coef, x.extrinsic_coef, x.weights_sent, x.weights_skipped, x.finite,
            x.mailbox, x.runners);
 }
 template <class Inspector>
@@ -282,4 +297,5 @@ CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_request))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::join_reply))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_request))
 CAF_ADD_TYPE_ID(lantern, (lantern::actors::control_reply))
+CAF_ADD_TYPE_ID(lantern, (lantern::actors::rollout_ack))
 CAF_END_TYPE_ID_BLOCK(lantern)

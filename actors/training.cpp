@@ -51,6 +51,8 @@ void fill(progress& p, const learner_status& m) {
   p.intrinsic_nonzero = m.intrinsic_nonzero;
   p.finite = m.finite;
   p.runners = m.runners.size();
+  p.weights_sent = m.weights_sent;
+  p.weights_skipped = m.weights_skipped;
 }
 
 void fill(progress& p, const reward_status& m) {
@@ -318,7 +320,7 @@ void add_training_options(core::schema& s) {
   s.integer("train.steps", 200000, "env steps to train for: the run stops at the first whole rollout that reaches "
             "them (at most train.rollout x train.envs_per_runner more)", 1);
   s.integer("train.seed", 1, "seed of the run (envs, action sampling, pairs)", 0);
-  s.integer("train.weights_every", 1, "broadcast policy weights every K updates", 1, 100000);
+  s.integer("train.weights_every", 1, "a runner gets the newest weights with a rollout's ack when its own are K or more updates old", 1, 100000);
   s.integer("train.max_pending", 100000, "captions waiting for a label at most; beyond it new ones are dropped and "
             "counted", 1);
   s.integer("train.labels_in_flight", 4096, "captions asked of the annotator and not yet answered, at most", 1);

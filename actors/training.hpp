@@ -45,6 +45,8 @@ struct progress {
   double reward_loss = 0, reward_accuracy = 0;
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
+  uint64_t weights_sent = 0;    ///< weights messages to runners (one per join, at most one per rollout)
+  uint64_t weights_skipped = 0; ///< versions no runner needed: a newer one went with the next ack
   std::string policy_kind;      ///< the policy network: generic, text or nethack
   bool annotator_known = true;  ///< false: labels are needed and no annotator service is known
   bool finite = true;  ///< every loss so far was a finite number

@@ -42,6 +42,7 @@ nlohmann::json to_json(const actors::progress& p) {
   return {{"seconds", p.seconds}, {"env_steps", p.env_steps}, {"episodes", p.episodes}, {"updates", p.updates},
           {"steps_per_second", p.steps_per_second}, {"mean_return", p.mean_return}, {"success_rate", p.success_rate},
           {"policy_version", p.policy_version}, {"reward_version", p.reward_version}, {"policy_lag", p.policy_lag},
+          {"weights_sent", p.weights_sent}, {"weights_skipped", p.weights_skipped},
           {"labels_requested", p.labels_requested}, {"labels_received", p.labels_received},
           {"labels_pending", p.labels_pending}, {"labels_given_up", p.labels_given_up},
           {"labels_dropped", p.labels_dropped}, {"labels_retries", p.labels_retries}, {"labels_in_flight", p.labels_in_flight},
@@ -284,6 +285,8 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
           << "success rate     " << 100 * p.success_rate << "%\n"
           << "policy network   " << p.policy_kind << "\n"
           << "policy updates   " << p.updates << " (version " << p.policy_version << ", mean lag " << p.policy_lag << ")\n"
+          << "weights          " << p.weights_sent << " sent to runners (with rollout acks), " << p.weights_skipped
+          << " superseded versions never sent\n"
           << "labels           " << p.labels_received << " received of " << p.labels_requested << " requested, "
           << p.labels_given_up << " given up, " << p.labels_pending << " pending (saved with the run), "
           << p.labels_dropped << " dropped over train.max_pending, " << p.labels_retries << " asked again\n"

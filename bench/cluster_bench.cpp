@@ -84,7 +84,7 @@ int sender(const std::string& transport, int port, int rollouts, int window) {
     int sent = 0, acked = 0;
     for (; sent < window && sent < rollouts; ++sent) self->send(*sink, msg);
     while (acked < rollouts) {
-      self->receive([&](actors::ack_atom) { ++acked; });
+      self->receive([&](const actors::rollout_ack&) { ++acked; });
       if (sent < rollouts) {
         self->send(*sink, msg);
         ++sent;
@@ -131,7 +131,7 @@ double receive_caf(int rollouts, int window) {
     return {[&](const actors::rollout_msg&) {
       if (received == 0) first_ns = clock_type::now().time_since_epoch().count();
       ++received;
-      return actors::ack_atom::value;
+      return actors::rollout_ack{};
     }};
   });
   auto port = sys.middleman().publish(sink, 0, "127.0.0.1", true);

@@ -89,6 +89,7 @@ json status_json(const actors::run_control::status& s, const std::vector<node_in
         {"updates_per_second", l.updates_per_second}, {"policy_loss", l.policy_loss}, {"value_loss", l.value_loss},
         {"entropy", l.entropy}, {"intrinsic_mean", l.intrinsic_mean}, {"intrinsic_nonzero", l.intrinsic_nonzero},
         {"intrinsic_coef", l.intrinsic_coef}, {"extrinsic_coef", l.extrinsic_coef}, {"finite", l.finite},
+        {"weights_sent", l.weights_sent}, {"weights_skipped", l.weights_skipped},
         {"policy_kind", p.policy_kind}}},
       {"rewards",
        {{"model", r.model}, {"labels_requested", r.requested}, {"labels_received", r.received},
@@ -215,6 +216,10 @@ std::string control_server::prometheus(const actors::run_control::status& s, con
   one("lantern_episode_success_ratio", "gauge", "share of the last 100 episodes that succeeded", l.success_rate);
   one("lantern_policy_version", "gauge", "version of the policy weights", static_cast<double>(l.policy_version));
   one("lantern_policy_lag_updates", "gauge", "mean policy lag of the rollouts learnt, in updates", l.policy_lag);
+  one("lantern_weights_sent_total", "counter", "policy weights messages sent to runners (joins and rollout acks)",
+      static_cast<double>(l.weights_sent));
+  one("lantern_weights_skipped_total", "counter", "weights versions superseded before a runner's next ack, never sent",
+      static_cast<double>(l.weights_skipped));
   one("lantern_policy_loss", "gauge", "APPO policy loss (moving average)", l.policy_loss);
   one("lantern_value_loss", "gauge", "APPO value loss (moving average)", l.value_loss);
   one("lantern_policy_entropy_nats", "gauge", "policy entropy (moving average)", l.entropy);

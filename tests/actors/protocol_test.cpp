@@ -138,12 +138,16 @@ TEST_F(Protocol, EveryOtherMessageSurvivesTheWire) {
   EXPECT_EQ(round_trip(control_msg{"set", "shaping.intrinsic_coef=0.4"}).argument, "shaping.intrinsic_coef=0.4");
   learner_status ls;
   ls.env_steps = 12;
-  ls.runners.push_back(runner_status{7, 0, 3, 96, 1.5, 0.2, runner_report{1, 2, 0, 3}, true});
+  ls.runners.push_back(runner_status{7, 0, 3, 96, 1.5, 0.2, runner_report{1, 2, 0, 3}, 9, true});
   auto st = round_trip(ls);
   EXPECT_EQ(st.env_steps, 12u);
   ASSERT_EQ(st.runners.size(), 1u);
   EXPECT_EQ(st.runners[0].report.in_flight, 2u);
+  EXPECT_EQ(st.runners[0].weights, 9u);
   EXPECT_TRUE(st.runners[0].paused);
+  auto ack = round_trip(rollout_ack{policy_weights{7, "w"}});
+  EXPECT_EQ(ack.weights.version, 7u);
+  EXPECT_EQ(ack.weights.bytes, "w");
   auto caps = round_trip(std::vector<caption_record>{{"You open it.", "", "positive", "rules (heuristic)", "rules-v2",
                                                       "textworld-v1", 5.0}});
   EXPECT_EQ(caps[0].label, "positive");

@@ -84,6 +84,45 @@ TEST_F(Training, ABlockedAnnotatorDelaysLabelsButNotTraining) {
   EXPECT_GT(r.value().first.labels_received, 0u) << "once released, the pending labels arrive";
 }
 
+TEST_F(Training, WeightsRideOnRolloutAcksAtMostOnePerRollout) {
+  // Four runners share one learner: every rollout is one update. Broadcast after each update,
+  // as the first release did, each runner got about four weights messages per rollout of its
+  // own (a slow runner's mailbox filled with stale weights); now each gets at most one per
+  // rollout, the newest, plus the one of its join.
+  caf::actor_system* sys = nullptr;
+  caf::actor learner;
+  training_hooks hooks;
+  hooks.started = [&](caf::actor_system& s, const caf::actor& l, const caf::actor&) -> core::status {
+    sys = &s;
+    learner = l;
+    return {};
+  };
+  learner_status last;
+  auto cfg = config({"train.steps=12000", "train.runners=4", "reward.model=none", "train.max_in_flight=2"});
+  auto r = run_training(
+      cfg, registry, nullptr,
+      [&](const progress&) {
+        if (!sys) return;
+        caf::scoped_actor self{*sys};
+        self->request(learner, std::chrono::seconds(5), stats_atom::value)
+            .receive([&](const learner_status& s) { last = s; }, [](const caf::error&) {});
+      },
+      {}, {}, hooks);
+  ASSERT_TRUE(r) << r.error().message;
+  const progress& p = r.value().first;
+  ASSERT_EQ(last.runners.size(), 4u);
+  uint64_t rollouts = 0;
+  for (const auto& x : last.runners) {
+    EXPECT_LE(x.weights, x.rollouts + 1) << "runner " << x.id << ": at most one weights message per rollout";
+    EXPECT_GE(x.weights, 2u) << "runner " << x.id << ": newer weights reach it after its join";
+    rollouts += x.rollouts;
+  }
+  EXPECT_GT(rollouts, 40u);
+  EXPECT_LE(p.weights_sent, p.updates + 4) << "joins plus at most one per rollout learnt";
+  EXPECT_GT(p.weights_skipped, 0u) << "four runners: versions superseded before a runner's next ack are skipped";
+  EXPECT_LE(p.policy_lag, 8.0) << "runners act on recent weights (4 runners x 2 rollouts in flight)";
+}
+
 TEST_F(Training, TheRunStopsAtTheFirstWholeRolloutThatReachesItsSteps) {
   // 8 envs x 16 steps = 128 per rollout: 3000 steps end at 3072. (Checked every progress
   // interval, the first release ran on for seconds: 7168 steps for 3000.)
