@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "actors/training.hpp"
 #include "core/buffers.hpp"
 #include "core/config.hpp"
+#include "core/curve.hpp"
 
 namespace lantern::actors {
 
@@ -27,6 +29,7 @@ struct run_context {
   core::obs_layout layout;
   std::string annotator_endpoint;  ///< empty: none yet (remote: it arrives as annotator_at) or none needed
   bool remote_annotator = false;
+  std::optional<core::curve_keys> annotator_keys;  ///< a cluster's annotator node: connect with CURVE
   zmq::context_t* zmq = nullptr;
   uint64_t target_steps = 0;             ///< train.steps
   std::atomic<bool>* reached = nullptr;  ///< set by the learner once target_steps are learnt

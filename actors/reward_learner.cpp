@@ -99,7 +99,9 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
     if (auto ok = s.ledger.load(resume.parts["label_ledger"]); !ok) throw std::runtime_error(ok.error().message);
   if (!ctx->annotator_endpoint.empty()) {
     s.endpoint = ctx->annotator_endpoint;
-    s.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, ctx->annotator_endpoint);
+    s.client = std::make_unique<annotators::annotator_client>(
+        *ctx->zmq, ctx->annotator_endpoint, std::chrono::milliseconds(2000),
+        ctx->annotator_keys ? &*ctx->annotator_keys : nullptr);
   }
   self->send(self, poll_atom::value);
   return {
@@ -108,7 +110,9 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
         if (st.client && st.endpoint == where.endpoint) return;
         spdlog::info("reward learner: annotator service at {}", where.endpoint);
         st.endpoint = where.endpoint;
-        st.client = std::make_unique<annotators::annotator_client>(*ctx->zmq, where.endpoint);
+        st.client = std::make_unique<annotators::annotator_client>(
+            *ctx->zmq, where.endpoint, std::chrono::milliseconds(2000),
+            ctx->annotator_keys ? &*ctx->annotator_keys : nullptr);
         // What was asked of the old endpoint is asked again of the new one (the service dedupes).
         st.submitted.clear();
         st.ledger.requeue_in_flight(clock_type::now());

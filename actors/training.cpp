@@ -381,6 +381,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   const std::string model = cfg.string("reward.model");
   const bool needs_labels = model == "retrieval" || model == "classification" || model == "ranking";
   ctx.remote_annotator = hooks.remote_annotator;
+  ctx.annotator_keys = hooks.annotator_keys;
   const std::string& connect = cfg.string("annotator.connect");
   if (needs_labels && !hooks.remote_annotator && !connect.empty()) {
     ctx.annotator_endpoint = connect;  // a service of its own (`lantern annotator serve`)

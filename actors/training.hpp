@@ -13,10 +13,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/curve.hpp"
 #include "core/error.hpp"
 #include "envs/registry.hpp"
 
@@ -110,6 +112,8 @@ struct training_hooks {
   int local_runners = -1;
   /// The annotator service runs on another node: its endpoint arrives as an annotator_at message.
   bool remote_annotator = false;
+  /// The keys that node's service requires (cluster.curve): the reward learner connects with CURVE.
+  std::optional<core::curve_keys> annotator_keys;
 };
 
 /// Adds the train.* keys to the schema.

@@ -8,8 +8,10 @@ namespace lantern::annotators {
 
 using clock_type = std::chrono::steady_clock;
 
-annotator_client::annotator_client(zmq::context_t& ctx, std::string endpoint, std::chrono::milliseconds resend_after)
+annotator_client::annotator_client(zmq::context_t& ctx, std::string endpoint, std::chrono::milliseconds resend_after,
+                                   const core::curve_keys* curve)
     : socket_(ctx, zmq::socket_type::dealer), endpoint_(std::move(endpoint)), resend_after_(resend_after) {
+  if (curve) core::curve_client(socket_, *curve);
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::reconnect_ivl, 100);
   socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);

@@ -19,14 +19,17 @@
 #include <zmq.hpp>
 
 #include "annotators/types.hpp"
+#include "core/curve.hpp"
 #include "core/error.hpp"
 
 namespace lantern::annotators {
 
 class annotator_client {
  public:
+  /// With `curve`, the connection proves these keys (a cluster's annotator node: core/curve.hpp).
   annotator_client(zmq::context_t& ctx, std::string endpoint,
-                   std::chrono::milliseconds resend_after = std::chrono::milliseconds(2000));
+                   std::chrono::milliseconds resend_after = std::chrono::milliseconds(2000),
+                   const core::curve_keys* curve = nullptr);
 
   /// Sends a request; `deadline` is how long the service may take before answering unlabelled.
   uint64_t submit(std::vector<item> items, std::chrono::milliseconds deadline);

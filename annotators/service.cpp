@@ -45,7 +45,8 @@ annotator_service::~annotator_service() { stop(); }
 core::result<std::unique_ptr<annotator_service>> annotator_service::start(const core::config& cfg,
                                                                           const std::string& bind,
                                                                           zmq::context_t& ctx,
-                                                                          core::metrics_registry& metrics) {
+                                                                          core::metrics_registry& metrics,
+                                                                          const core::curve_keys* curve) {
   std::unique_ptr<annotator_service> s(new annotator_service(ctx, metrics));
   auto prompts = load_prompt_dir(prompts_dir(cfg));
   if (!prompts) return prompts.error();
@@ -64,7 +65,12 @@ core::result<std::unique_ptr<annotator_service>> annotator_service::start(const 
   s->source_ = s->backend_->source();
   s->reuse_from_ = cfg.string("annotator.reuse_labels_from");
   try {
+    if (curve) s->zap_ = std::make_unique<core::zap_gate>(ctx, curve->public_key);
     s->router_ = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
+    if (curve) {
+      core::curve_server(*s->router_, *curve);
+      s->router_->set(zmq::sockopt::handshake_ivl, 5000);  // a peer that stalls its handshake is dropped
+    }
     s->router_->set(zmq::sockopt::linger, 0);
     s->router_->set(zmq::sockopt::router_mandatory, 0);
     // A message larger than this is dropped by ZeroMQ (and its connection closed) before it is
@@ -117,8 +123,13 @@ void annotator_service::io_loop() {
   wake.bind(results_endpoint_);
   while (!stop_) {
     zmq::pollitem_t items[] = {{static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0},
-                               {static_cast<void*>(wake), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::chrono::milliseconds(20));
+                               {static_cast<void*>(wake), 0, ZMQ_POLLIN, 0},
+                               {zap_ ? zap_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, zap_ ? 3 : 2, std::chrono::milliseconds(20));
+    if (zap_ && (items[2].revents & ZMQ_POLLIN)) {  // a handshake asks whether a client key may pass
+      zap_->answer();
+      refused_ = zap_->refused();
+    }
     if (items[0].revents & ZMQ_POLLIN) {
       for (int burst = 0; burst < 256; ++burst) {
         std::vector<zmq::message_t> frames;

@@ -34,6 +34,7 @@
 #include "annotators/store.hpp"
 #include "annotators/wire.hpp"
 #include "core/config.hpp"
+#include "core/curve.hpp"
 #include "core/metrics.hpp"
 
 namespace lantern::annotators {
@@ -44,9 +45,14 @@ std::string store_path(const core::config& cfg);
 class annotator_service {
  public:
   ~annotator_service();
-  /// Opens the store, loads prompts, builds the backend, binds, and starts serving.
+  /// Opens the store, loads prompts, builds the backend, binds, and starts serving. With
+  /// `curve`, the socket is a CURVE server that admits only clients proving these keys (an
+  /// annotator node of a cluster: core/curve.hpp); the service then owns the ZAP gate of `ctx`.
   static core::result<std::unique_ptr<annotator_service>> start(const core::config& cfg, const std::string& bind,
-                                                                 zmq::context_t& ctx, core::metrics_registry& metrics);
+                                                                 zmq::context_t& ctx, core::metrics_registry& metrics,
+                                                                 const core::curve_keys* curve = nullptr);
+  /// Handshakes refused for want of the cluster's key (0 without CURVE).
+  uint64_t refused() const { return refused_.load(); }
   /// Where clients connect (a tcp port 0 or * is resolved to the port chosen).
   const std::string& endpoint() const { return endpoint_; }
   const label_store& store() const { return *store_; }
@@ -99,7 +105,9 @@ class annotator_service {
   size_t max_caption_ = 1024, max_reply_ = 16384;
   uint32_t max_items_ = 4096;
   std::string source_, reuse_from_;
+  std::unique_ptr<core::zap_gate> zap_;  // declared before router_: it must exist when router_ binds
   std::unique_ptr<zmq::socket_t> router_;
+  std::atomic<uint64_t> refused_{0};
 
   // io thread only
   std::unordered_map<std::string, pending> pending_;

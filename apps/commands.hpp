@@ -39,6 +39,8 @@ std::function<int()> add_play(CLI::App& app, const envs::env_registry& reg, cons
 void add_play_options(core::schema& s);
 
 /// `lantern annotate`, `lantern annotator serve`, `lantern labels export|import|stats`.
+/// `lantern keys --out FILE`: a new CURVE key pair for a cluster (core/curve.hpp).
+std::function<int()> add_keys(CLI::App& app);
 std::function<int()> add_annotate(CLI::App& app, const core::schema& s, common_flags& f);
 std::function<int()> add_annotator(CLI::App& app, const core::schema& s, common_flags& f);
 std::function<int()> add_labels(CLI::App& app, const core::schema& s, common_flags& f);

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   auto run_node = apps::add_node(app, registry, schema, flags);
   auto run_envs = apps::add_envs(app, registry, schema, flags);
   auto run_console = apps::add_console(app, schema, flags);
+  auto run_keys = apps::add_keys(app);
 
   try {
     app.parse(argc, argv);
@@ -94,5 +95,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("node")) return run_node();
   if (app.got_subcommand("envs")) return run_envs();
   if (app.got_subcommand("console")) return run_console();
+  if (app.got_subcommand("keys")) return run_keys();
   return 0;
 }

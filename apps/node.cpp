@@ -142,6 +142,27 @@ std::function<int()> add_node(CLI::App& app, const envs::env_registry& reg, cons
   };
 }
 
+std::function<int()> add_keys(CLI::App& app) {
+  auto out = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("keys", "make the cluster's CURVE key pair in a new file (cluster.key_file)");
+  cmd->add_option("--out", *out, "the file to write (mode 0600; an existing file is never overwritten)")->required();
+  return [out] {
+    auto keys = core::make_keys();
+    if (!keys) {
+      std::cerr << "lantern keys: " << keys.error().message << "\n";
+      return 1;
+    }
+    if (auto ok = core::write_key_file(*out, keys.value()); !ok) {
+      std::cerr << "lantern keys: " << ok.error().message << "\n";
+      return 2;
+    }
+    std::cout << "lantern keys: wrote " << *out << " (public key " << keys->public_key
+              << ").\nCopy it to every node and set cluster.key_file = \"" << *out
+              << "\" in each node's config: a peer without it is refused by the CURVE handshake.\n";
+    return 0;
+  };
+}
+
 std::function<int()> add_envs(CLI::App& app, const envs::env_registry& reg, const core::schema& s, common_flags& f) {
   auto e = std::make_shared<envs_flags>();
   auto which = std::make_shared<std::string>();

@@ -36,6 +36,9 @@ void add_cluster_options(core::schema& s) {
             "links between nodes go through a ZeroMQ CURVE tunnel keyed by the cluster token: a peer without the "
             "token is refused by the handshake before any byte reaches CAF (every node and command needs the same; "
             "off while cluster.tls is on)");
+  s.string("cluster.key_file", "",
+           "the cluster's CURVE key pair, made by `lantern keys` (every node and command needs the same file; "
+           "empty: the key is derived from the cluster token)");
   s.boolean("cluster.tls", false, "TLS between nodes (CAF's OpenSSL module); every node and command needs it on");
   s.string("cluster.tls_certificate", "", "TLS: this node's certificate chain (PEM)");
   s.string("cluster.tls_key", "", "TLS: this node's private key (PEM)");
@@ -97,6 +100,14 @@ core::status configure_system(caf::actor_system_config& ccfg, const core::config
   if (cfg.integer("cluster.middleman_workers") >= 0)
     ccfg.set("middleman.workers", static_cast<size_t>(cfg.integer("cluster.middleman_workers")));
   return {};
+}
+
+core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::string& token) {
+  const std::string& file = cfg.string("cluster.key_file");
+  if (file.empty()) return core::keys_from_token(token);
+  auto keys = core::read_key_file(file);
+  if (!keys) return core::make_error(keys.error().code, "cluster.key_file: " + keys.error().message);
+  return keys;
 }
 
 bool curve_on(const core::config& cfg) { return cfg.boolean("cluster.curve") && !cfg.boolean("cluster.tls"); }

@@ -24,6 +24,7 @@
 #include "actors/training.hpp"
 #include "cluster/control.hpp"
 #include "core/config.hpp"
+#include "core/curve.hpp"
 #include "core/error.hpp"
 #include "envs/registry.hpp"
 
@@ -52,6 +53,10 @@ core::status configure_system(caf::actor_system_config& ccfg, const core::config
 /// True if links between nodes go through the CURVE tunnel (cluster/tunnel.hpp): cluster.curve,
 /// unless cluster.tls is on (TLS is the other way to protect a link; the two do not stack).
 bool curve_on(const core::config& cfg);
+
+/// The cluster's CURVE key pair: from cluster.key_file (`lantern keys`) when set, else derived
+/// from the token. An error names cluster.key_file and what is wrong with the file.
+core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::string& token);
 
 /// Publishes `who` on `at` (TLS with cluster.tls); returns the port.
 caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls);

@@ -34,11 +34,16 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
   actors::training_hooks h;
   h.local_runners = shared->here.envs ? -1 : 0;
   h.remote_annotator = !shared->here.annotator;
+  // One key pair for the tunnel and the annotator nodes' services (a bad cluster.key_file stops
+  // the run before any step, with the file named).
+  auto keys = std::make_shared<core::result<core::curve_keys>>(cluster_keys(*shared->cfg, shared->token));
+  if (*keys && curve_on(*shared->cfg) && h.remote_annotator) h.annotator_keys = keys->value();
   // configure_system's errors (TLS files) are found earlier by check_tls in `lantern node`.
   h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
-  h.started = [shared, port, server, on_published, control](caf::actor_system& sys, const caf::actor& learner,
-                                           const caf::actor& rewards) -> core::status {
+  h.started = [shared, port, server, on_published, control, keys](caf::actor_system& sys, const caf::actor& learner,
+                                                 const caf::actor& rewards) -> core::status {
     const auto& cfg = *shared->cfg;
+    if (!*keys) return keys->error();
     auto probe = shared->registry->create(cfg.string("train.env"), cfg);
     if (!probe) return probe.error();
     auto gw_args = std::make_shared<detail::gateway_args>();
@@ -71,7 +76,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     *port = *published;
     uint16_t visible = *published;
     if (curve) {
-      auto t = tunnel_server::start(shared->listen.to_string(), *published, keys_from_token(shared->token));
+      auto t = tunnel_server::start(shared->listen.to_string(), *published, keys->value());
       if (!t) {
         (void)sys.middleman().unpublish(dir, *published);
         return refuse(t.error().message);
@@ -131,8 +136,17 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
   core::metrics_registry metrics;
   std::unique_ptr<annotators::annotator_service> service;
   std::string advertise;
+  auto keys = cluster_keys(cfg, setup.token);
+  if (!keys) {
+    spdlog::error("node {}: {}", setup.name, keys.error().message);
+    return 2;
+  }
   if (setup.here.annotator) {
-    auto svc = annotators::annotator_service::start(cfg, cfg.string("cluster.annotator_bind"), zctx, metrics);
+    // With cluster.curve the service is a CURVE server like the head's listener: a peer without
+    // the cluster's key is refused by the handshake before any byte reaches its decoder.
+    const std::string& bind = cfg.string("cluster.annotator_bind");
+    const bool curve = curve_on(cfg) && bind.rfind("inproc://", 0) != 0;
+    auto svc = annotators::annotator_service::start(cfg, bind, zctx, metrics, curve ? &keys.value() : nullptr);
     if (!svc) {
       spdlog::error("node {}: the annotator service does not start: {}", setup.name, svc.error().message);
       return 1;
@@ -152,7 +166,7 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
   std::unique_ptr<tunnel_client> tunnel;
   address caf_join = setup.join;
   if (curve_on(cfg)) {
-    auto t = tunnel_client::start(setup.join.to_string(), keys_from_token(setup.token));
+    auto t = tunnel_client::start(setup.join.to_string(), keys.value());
     if (!t) {
       spdlog::error("node {}: {}", setup.name, t.error().message);
       if (service) service->stop();
@@ -184,8 +198,8 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
       }
       auto dir = connect(sys, caf_join, cfg.boolean("cluster.tls"));
       if (!dir && tunnel && tunnel->stats().refused > 0) {
-        spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (a wrong cluster token, or a head "
-                    "with cluster.tls on)",
+        spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (not the cluster's "
+                    "key: a wrong cluster token or cluster.key_file, or a head with cluster.tls on)",
                       setup.name, setup.join.to_string());
         code = 2;
         break;
@@ -250,7 +264,9 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
   std::unique_ptr<tunnel_client> tunnel;
   address caf_head = head;
   if (curve_on(cfg)) {
-    auto t = tunnel_client::start(head.to_string(), keys_from_token(token));
+    auto keys = cluster_keys(cfg, token);
+    if (!keys) return keys.error();
+    auto t = tunnel_client::start(head.to_string(), keys.value());
     if (!t) return t.error();
     tunnel = std::move(t.value());
     caf_head = {"127.0.0.1", tunnel->local_port()};
@@ -259,7 +275,8 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
   auto dir = connect(sys, caf_head, cfg.boolean("cluster.tls"));
   if (!dir && tunnel && tunnel->stats().refused > 0)
     return core::make_error(core::errc::io, "the head at " + head.to_string() +
-                                                " refused this client: the CURVE handshake failed (a wrong cluster token, or a head "
+                                                " refused this client: the CURVE handshake failed (not the "
+                                                "cluster's key: a wrong cluster token or cluster.key_file, or a head "
                                                 "with cluster.tls on)");
   if (!dir)
     return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));

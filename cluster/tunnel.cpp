@@ -6,8 +6,6 @@
 // plain TCP to CAF and announce a connection or its end with an empty message.
 #include "cluster/tunnel.hpp"
 
-#include <openssl/sha.h>
-
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -126,25 +124,14 @@ void drain(zmq::socket_t& s, Data&& data, Event&& event) {
 
 }  // namespace
 
-curve_keys keys_from_token(const std::string& token) {
-  const std::string input = "lantern cluster curve key v1\n" + token;
-  unsigned char secret[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), secret);
-  char secret_z85[41] = {0}, public_z85[41] = {0};
-  zmq_z85_encode(secret_z85, secret, 32);
-  zmq_curve_public(public_z85, secret_z85);
-  return {public_z85, secret_z85};
-}
-
 // ---------------------------------------------------------------------------------------------
 // The head's side.
 
 struct tunnel_server::impl {
   zmq::context_t ctx{1};
-  zmq::socket_t zap{ctx, zmq::socket_type::rep};
+  std::unique_ptr<core::zap_gate> zap;
   zmq::socket_t front{ctx, zmq::socket_type::router};
   zmq::socket_t back{ctx, zmq::socket_type::stream};
-  std::string allowed;  // the cluster's public key, 32 bytes
   uint16_t local_port = 0;
   struct conn {
     std::string peer;
@@ -165,15 +152,12 @@ core::result<std::unique_ptr<tunnel_server>> tunnel_server::start(const std::str
   t->impl_ = std::make_unique<impl>();
   auto& m = *t->impl_;
   m.local_port = local_port;
-  m.allowed.resize(32);
-  zmq_z85_decode(reinterpret_cast<uint8_t*>(m.allowed.data()), keys.public_key.c_str());
   try {
     // The ZAP handler must listen before the first handshake: with it, libzmq asks it about every
     // client key, and a key that is not the cluster's ends the handshake.
-    m.zap.bind("inproc://zeromq.zap.01");
+    m.zap = std::make_unique<core::zap_gate>(m.ctx, keys.public_key);
     common_options(m.front);
-    m.front.set(zmq::sockopt::curve_server, 1);
-    m.front.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+    core::curve_server(m.front, keys);
     m.front.set(zmq::sockopt::heartbeat_ivl, 1000);
     m.front.set(zmq::sockopt::heartbeat_timeout, 5000);
     m.front.set(zmq::sockopt::handshake_ivl, 5000);  // a peer that stalls its handshake is dropped
@@ -207,27 +191,14 @@ void tunnel_server::loop() {
     m.front.send(zmq::buffer(f), zmq::send_flags::none);
   };
   while (!stop_) {
-    zmq::pollitem_t items[] = {{m.zap.handle(), 0, ZMQ_POLLIN, 0},
+    zmq::pollitem_t items[] = {{m.zap->handle(), 0, ZMQ_POLLIN, 0},
                                {m.front.handle(), 0, ZMQ_POLLIN, 0},
                                {m.back.handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 3, std::chrono::milliseconds(100));
       if (items[0].revents & ZMQ_POLLIN) {  // a handshake asks whether a client key may pass
-        std::vector<zmq::message_t> req;
-        zmq::message_t part;
-        do {
-          (void)m.zap.recv(part, zmq::recv_flags::none);
-          req.emplace_back(std::move(part));
-        } while (req.back().more());
-        const bool ok = req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].to_string() == m.allowed;
-        if (!ok) ++stats_.refused;
-        const std::string id = req.size() > 1 ? req[1].to_string() : "";
-        m.zap.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
-        m.zap.send(zmq::buffer(id), zmq::send_flags::sndmore);
-        m.zap.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
-        m.zap.send(zmq::buffer(std::string(ok ? "OK" : "not the cluster's key")), zmq::send_flags::sndmore);
-        m.zap.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-        m.zap.send(zmq::str_buffer(""), zmq::send_flags::none);
+        m.zap->answer();
+        stats_.refused = m.zap->refused();
       }
       if (items[1].revents & ZMQ_POLLIN) {  // from a member, already authenticated
         zmq::message_t peer_msg, body;
@@ -337,9 +308,7 @@ core::result<std::unique_ptr<tunnel_client>> tunnel_client::start(const std::str
     common_options(m.local);
     m.local.bind("tcp://127.0.0.1:0");
     common_options(m.remote);
-    m.remote.set(zmq::sockopt::curve_serverkey, keys.public_key);
-    m.remote.set(zmq::sockopt::curve_publickey, keys.public_key);
-    m.remote.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+    core::curve_client(m.remote, keys);
     m.remote.set(zmq::sockopt::heartbeat_ivl, 1000);
     m.remote.set(zmq::sockopt::heartbeat_timeout, 5000);
     m.remote.set(zmq::sockopt::reconnect_ivl, 200);

@@ -19,19 +19,12 @@
 #include <string>
 #include <thread>
 
+#include "core/curve.hpp"
 #include "core/error.hpp"
 
 namespace lantern::cluster {
 
-/// A CURVE key pair in Z85 text (40 characters each).
-struct curve_keys {
-  std::string public_key;
-  std::string secret_key;
-};
-
-/// The cluster's key pair, derived from the cluster token (SHA-256 of a fixed label and the
-/// token): every node that holds the token holds the key, and nothing else has to be handed out.
-curve_keys keys_from_token(const std::string& token);
+using core::curve_keys;
 
 /// Counters of a tunnel, for logs and tests.
 struct tunnel_stats {

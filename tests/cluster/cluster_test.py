@@ -8,8 +8,10 @@ loopback  head + two env nodes on 127.0.0.1: a wrong token is refused; kill -9 a
           training goes on; the restarted node rejoins with its old id.
 external  an environment server in Python attaches and trains; a server that sends garbage is
           dropped while training goes on; one with another layout is refused; detach works.
-hostile   hostile bytes from peers without the token at the head and an annotator node: both stay
-          up with flat memory, training goes on, a wrong token is refused by the CURVE handshake.
+hostile   a cluster keyed by `lantern keys`; hostile bytes from peers without the key at the head
+          and an annotator node: both stay up with flat memory, training and labels go on; a plain
+          or wrongly keyed ZeroMQ client gets nothing from the annotator, the cluster's key gets an
+          answer; a wrong token or another key file is refused by the CURVE handshake.
 tls       TLS between nodes: the cluster's certificate gets in; a plain client, another CA's
           certificate and a missing key file do not.
 netns     three nodes, each in its own network namespace with its own address (root only):
@@ -354,17 +356,26 @@ def case_hostile():
     that never had the token: the 32-byte packet that used to kill a head (SIGSEGV in CAF's
     multiplexer), random bytes on 1,000 connections, a ZeroMQ greeting followed by a declared
     256 MB frame, and a CAF header declaring a 256 MB payload. Both stay up, their memory stays
-    flat, training goes on, and a node with a wrong token is refused by the CURVE handshake."""
+    flat, training goes on, and a node with a wrong token is refused by the CURVE handshake.
+    The cluster's key pair comes from `lantern keys` (cluster.key_file); the annotator node's
+    ZeroMQ service is a CURVE server too."""
     import os as _os
+    import zmq
+    key_file = WORK / "cluster.key"
+    rc, out = lantern("keys", "--out", str(key_file))
+    check(rc == 0 and key_file.stat().st_mode & 0o777 == 0o600, f"lantern keys writes a 0600 key file ({out.strip()})")
+    rc, out = lantern("keys", "--out", str(key_file))
+    check(rc == 2 and "never overwritten" in out, "lantern keys never overwrites a key file")
+    keyed = ["--set", f"cluster.key_file={key_file}"]
     cfg = write_config()
     port = free_port()
     addr = f"127.0.0.1:{port}"
     ann_port = free_port()
     run = str(WORK / "run")
-    h = head(cfg, addr, run, roles="head,learner")
+    h = head(cfg, addr, run, roles="head,learner", extra=keyed)
     a = member("annotator", cfg, addr, roles="annotator",
-               extra=["--set", f"cluster.annotator_bind=tcp://127.0.0.1:{ann_port}"])
-    member("e1", cfg, addr)
+               extra=["--set", f"cluster.annotator_bind=tcp://127.0.0.1:{ann_port}"] + keyed)
+    member("e1", cfg, addr, extra=keyed)
     runners_are(run, 1)
     steps_grow(run, 3000, what="the cluster trains over the CURVE tunnel")
     rss = {"head": rss_mb(h.p.pid), "annotator": rss_mb(a.p.pid)}
@@ -387,13 +398,42 @@ def case_hostile():
     print(f"RSS after: head {after['head']:.0f} MB, annotator {after['annotator']:.0f} MB", flush=True)
     for k in rss:
         check(after[k] - rss[k] < 64, f"the {k}'s memory stays flat ({rss[k]:.0f} -> {after[k]:.0f} MB)")
+    wait_until(lambda: progress(run).get("labels_received", 0) > 0, "labels come from the annotator node over CURVE")
 
-    bad = Proc("intruder", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "intruder"],
+    # The annotator's service answers even garbage with an error, but only to the cluster's key.
+    keys = dict(line.replace('"', "").split(" = ") for line in key_file.read_text().splitlines() if " = " in line)
+    def ask(curve):
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        if curve:
+            public, secret = curve
+            s.curve_serverkey, s.curve_publickey, s.curve_secretkey = (keys["public"].encode(), public.encode(),
+                                                                       secret.encode())
+        s.connect(f"tcp://127.0.0.1:{ann_port}")
+        s.send(b"not an annotate request")
+        got = s.poll(3000)
+        s.close()
+        ctx.term()
+        return got != 0
+    stranger = tuple(k.decode() for k in zmq.curve_keypair())
+    check(not ask(None), "a plain ZeroMQ client gets nothing from the annotator node")
+    check(not ask(stranger), "a CURVE client with a key of its own (and the service's public key) gets nothing")
+    check(ask((keys["public"], keys["secret"])), "the cluster's key gets an answer (so the two above could fail)")
+
+    other = WORK / "other.key"
+    lantern("keys", "--out", str(other))
+    bad = Proc("intruder-key", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "ik",
+                                "--set", f"cluster.key_file={other}"])
+    code = bad.p.wait(60)
+    check(code == 2 and "refused this node" in bad.text() and "cluster.key_file" in bad.text(),
+          f"a node with the token and another key file is refused by the handshake, exit 2 (got {code})")
+    bad = Proc("intruder-token", [BIN, "node", "--config", cfg, "--roles", "envs", "--join", addr, "--name", "it"] + keyed,
                env={"LANTERN_CLUSTER_TOKEN": "not-the-token"})
     code = bad.p.wait(60)
-    check(code == 2 and "refused this node" in bad.text() and "wrong cluster token" in bad.text(),
-          f"a node with a wrong token is refused by the handshake and exits with code 2 (got {code})")
-    rc, out = lantern("envs", "list", "--head", addr)
+    check(code == 2 and "wrong cluster token" in bad.text(),
+          f"a node with the key and a wrong token is refused by the head, exit 2 (got {code}): {bad.text().strip()[-160:]}")
+    rc, out = lantern("envs", "list", "--head", addr, *keyed)
     check(rc == 0 and "e1" in out, "envs list through the tunnel")
     check(h.stop() == 0, "the head stops cleanly")
 
