@@ -1,9 +1,12 @@
-// Rollouts between two processes over loopback: through CAF (Lantern's rollout_msg, sent to a
-// published actor that acknowledges each one, as a runner sends to a remote learner) against
-// raw ZeroMQ carrying a byte payload of exactly the same size (DEALER -> ROUTER, same window of
-// unacknowledged messages), measured in one run and printed as a ratio. The rollout is real:
-// 32 steps of 16 TextWorld envs (text, candidates, captions). The sender is a second process
-// (this binary again, started with --send).
+// Rollouts between two processes over loopback, as a runner sends them to a remote learner:
+// Lantern's link (a typed rollout_msg sent to a remote actor through the CURVE tunnel, decoded
+// into a typed rollout_msg by CAF, acknowledged with a typed rollout_ack) against raw ZeroMQ
+// doing the same work (DEALER -> ROUTER with CURVE and the same keys; every rollout serialised
+// with the same CAF binary serializer on send and decoded into a rollout_msg on receipt, every
+// ack serialised and decoded too), same payload, same window of unacknowledged rollouts, one
+// run, printed as a ratio. Lantern's link without CURVE (CAF's middleman directly) is printed
+// for reference. The rollout is real: 32 steps of 16 TextWorld envs (text, candidates,
+// captions). The sender is a second process (this binary again, started with --send).
 //
 //   build/bin/cluster_bench [--rollouts 1000] [--window 2]
 #include <spawn.h>
@@ -22,7 +25,9 @@
 #include <zmq.hpp>
 
 #include "actors/protocol.hpp"
+#include "cluster/tunnel.hpp"
 #include "core/config.hpp"
+#include "core/curve.hpp"
 #include "core/rng.hpp"
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
@@ -57,12 +62,19 @@ actors::rollout_msg make_rollout() {
   return actors::to_message(r, 1);
 }
 
-std::vector<char> serialized(caf::actor_system& sys, const actors::rollout_msg& m) {
+template <class T>
+std::vector<char> serialized(caf::actor_system& sys, const T& m) {
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
   auto copy = m;
   (void)sink(copy);
   return buf;
+}
+
+template <class T>
+bool decode(caf::actor_system& sys, const zmq::message_t& bytes, T& out) {
+  caf::binary_deserializer source{sys, static_cast<const char*>(bytes.data()), bytes.size()};
+  return !source(out);
 }
 
 caf::actor_system_config& configured(caf::actor_system_config& cfg) {
@@ -73,12 +85,27 @@ caf::actor_system_config& configured(caf::actor_system_config& cfg) {
   return cfg;
 }
 
+const core::curve_keys& keys() {
+  static const core::curve_keys k = core::keys_from_token("cluster_bench");
+  return k;
+}
+
+// transport: "lantern" (CAF through the CURVE tunnel), "caf" (CAF's middleman directly) or
+// "zmq" (raw ZeroMQ with CURVE, serialising and decoding as CAF does).
 int sender(const std::string& transport, int port, int rollouts, int window) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configured(cfg)};
   const auto msg = make_rollout();
-  if (transport == "caf") {
-    auto sink = sys.middleman().remote_actor("127.0.0.1", static_cast<uint16_t>(port));
+  if (transport == "caf" || transport == "lantern") {
+    std::unique_ptr<cluster::tunnel_client> tunnel;
+    uint16_t at = static_cast<uint16_t>(port);
+    if (transport == "lantern") {
+      auto t = cluster::tunnel_client::start("127.0.0.1:" + std::to_string(port), keys());
+      if (!t) return 1;
+      tunnel = std::move(t.value());
+      at = tunnel->local_port();
+    }
+    auto sink = sys.middleman().remote_actor("127.0.0.1", at);
     if (!sink) return 1;
     caf::scoped_actor self{sys};
     int sent = 0, acked = 0;
@@ -92,18 +119,24 @@ int sender(const std::string& transport, int port, int rollouts, int window) {
     }
     return 0;
   }
-  const auto bytes = serialized(sys, msg);
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  core::curve_client(s, keys());
   s.connect("tcp://127.0.0.1:" + std::to_string(port));
   int sent = 0, acked = 0;
   zmq::message_t ack;
-  for (; sent < window && sent < rollouts; ++sent) s.send(zmq::buffer(bytes), zmq::send_flags::none);
+  auto send_one = [&] {
+    auto bytes = serialized(sys, msg);  // per message, as CAF serialises each one
+    s.send(zmq::buffer(bytes), zmq::send_flags::none);
+  };
+  for (; sent < window && sent < rollouts; ++sent) send_one();
   while (acked < rollouts) {
     (void)s.recv(ack);
+    actors::rollout_ack a;
+    if (!decode(sys, ack, a)) return 1;
     ++acked;
     if (sent < rollouts) {
-      s.send(zmq::buffer(bytes), zmq::send_flags::none);
+      send_one();
       ++sent;
     }
   }
@@ -121,52 +154,74 @@ pid_t start_sender(const std::string& transport, int port, int rollouts, int win
   return pid;
 }
 
-// Seconds from the first rollout received to the last.
-double receive_caf(int rollouts, int window) {
+// Seconds from the first rollout received to the last, through CAF (tunnelled: through CURVE);
+// 0 if a rollout arrived with another size.
+double receive_caf(int rollouts, int window, bool tunnelled, size_t steps) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configured(cfg)};
-  std::atomic<int> received{0};
+  std::atomic<int> received{0}, wrong{0};
   std::atomic<int64_t> first_ns{0};
   auto sink = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
-    return {[&](const actors::rollout_msg&) {
+    return {[&](const actors::rollout_msg& m) {
       if (received == 0) first_ns = clock_type::now().time_since_epoch().count();
+      if (m.action.size() != steps) ++wrong;
       ++received;
       return actors::rollout_ack{};
     }};
   });
   auto port = sys.middleman().publish(sink, 0, "127.0.0.1", true);
   if (!port) return 0;
-  pid_t child = start_sender("caf", *port, rollouts, window);
+  std::unique_ptr<cluster::tunnel_server> tunnel;
+  int visible = *port;
+  if (tunnelled) {
+    auto t = cluster::tunnel_server::start("127.0.0.1:0", *port, keys());
+    if (!t) return 0;
+    tunnel = std::move(t.value());
+    visible = tunnel->port();
+  }
+  pid_t child = start_sender(tunnelled ? "lantern" : "caf", visible, rollouts, window);
   while (received < rollouts) std::this_thread::sleep_for(std::chrono::microseconds(200));
   const auto end = clock_type::now().time_since_epoch().count();
   ::waitpid(child, nullptr, 0);
   (void)sys.middleman().unpublish(sink, *port);
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
-  return static_cast<double>(end - first_ns) * 1e-9;
+  return wrong ? 0.0 : static_cast<double>(end - first_ns) * 1e-9;
 }
 
-// Seconds from the first payload received to the last; 0 if one had another size.
-double receive_zmq(int rollouts, int window, size_t payload) {
+// The same through raw ZeroMQ with CURVE: each rollout decoded into a rollout_msg, each ack a
+// serialised rollout_ack. Seconds from the first rollout received to the last; 0 on a bad one.
+double receive_zmq(int rollouts, int window, size_t steps) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configured(cfg)};
   zmq::context_t ctx;
+  core::zap_gate gate(ctx, keys().public_key);
   zmq::socket_t s(ctx, zmq::socket_type::router);
+  core::curve_server(s, keys());
   s.bind("tcp://127.0.0.1:*");
   const std::string ep = s.get(zmq::sockopt::last_endpoint);
   const int port = std::stoi(ep.substr(ep.rfind(':') + 1));
   pid_t child = start_sender("zmq", port, rollouts, window);
   zmq::message_t who, body;
   clock_type::time_point first;
-  bool same_size = true;
-  for (int i = 0; i < rollouts; ++i) {
+  bool ok = true;
+  const auto ack = serialized(sys, actors::rollout_ack{});
+  for (int i = 0; i < rollouts;) {
+    zmq::pollitem_t items[] = {{gate.handle(), 0, ZMQ_POLLIN, 0}, {s.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(100));
+    if (items[0].revents & ZMQ_POLLIN) gate.answer();
+    if (!(items[1].revents & ZMQ_POLLIN)) continue;
     (void)s.recv(who);
     (void)s.recv(body);
     if (i == 0) first = clock_type::now();
-    same_size = same_size && body.size() == payload;
+    actors::rollout_msg m;
+    ok = ok && decode(sys, body, m) && m.action.size() == steps;
     s.send(who, zmq::send_flags::sndmore);
-    s.send(zmq::str_buffer("k"), zmq::send_flags::none);
+    s.send(zmq::buffer(ack), zmq::send_flags::none);
+    ++i;
   }
   const double secs = std::chrono::duration<double>(clock_type::now() - first).count();
   ::waitpid(child, nullptr, 0);
-  return same_size ? secs : 0.0;
+  return ok ? secs : 0.0;
 }
 
 }  // namespace
@@ -179,25 +234,35 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--rollouts") == 0) rollouts = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--window") == 0) window = std::atoi(argv[i + 1]);
   }
-  size_t payload = 0;
+  size_t payload = 0, steps = 0;
   {
     caf::actor_system_config cfg;
     caf::actor_system sys{configured(cfg)};
-    payload = serialized(sys, make_rollout()).size();
+    const auto m = make_rollout();
+    payload = serialized(sys, m).size();
+    steps = m.action.size();
   }
   // The first message is not timed (connection set-up): rates are over rollouts - 1.
-  const double caf_s = receive_caf(rollouts, window), zmq_s = receive_zmq(rollouts, window, payload);
-  if (caf_s <= 0 || zmq_s <= 0) {
-    std::fprintf(stderr, "cluster_bench: a transfer failed (no publish, or a payload of another size)\n");
+  const double lantern_s = receive_caf(rollouts, window, true, steps);
+  const double zmq_s = receive_zmq(rollouts, window, steps);
+  const double caf_s = receive_caf(rollouts, window, false, steps);
+  if (lantern_s <= 0 || zmq_s <= 0 || caf_s <= 0) {
+    std::fprintf(stderr, "cluster_bench: a transfer failed (no publish, or a rollout that did not decode whole)\n");
     return 1;
   }
-  const double caf_rate = (rollouts - 1) / caf_s, zmq_rate = (rollouts - 1) / zmq_s;
+  const double lantern_rate = (rollouts - 1) / lantern_s, zmq_rate = (rollouts - 1) / zmq_s,
+               caf_rate = (rollouts - 1) / caf_s;
   const double mb = static_cast<double>(payload) / 1e6;
+  auto line = [&](const char* name, double rate) {
+    std::printf("{\"name\": \"%s\", \"value\": %.1f, \"unit\": \"rollouts/s\", \"mb_per_s\": %.1f, "
+                "\"env_steps_per_s\": %.0f, \"window\": %d}\n",
+                name, rate, rate * mb, rate * static_cast<double>(steps), window);
+  };
   std::printf("{\"name\": \"rollout_payload\", \"value\": %zu, \"unit\": \"bytes\", \"steps\": 32, \"envs\": 16}\n", payload);
-  std::printf("{\"name\": \"rollouts_caf\", \"value\": %.1f, \"unit\": \"rollouts/s\", \"mb_per_s\": %.1f, \"env_steps_per_s\": %.0f, \"window\": %d}\n",
-              caf_rate, caf_rate * mb, caf_rate * 512, window);
-  std::printf("{\"name\": \"rollouts_zmq_raw\", \"value\": %.1f, \"unit\": \"rollouts/s\", \"mb_per_s\": %.1f, \"env_steps_per_s\": %.0f, \"window\": %d}\n",
-              zmq_rate, zmq_rate * mb, zmq_rate * 512, window);
-  std::printf("{\"name\": \"caf_over_zmq\", \"value\": %.3f, \"unit\": \"ratio\"}\n", caf_rate / zmq_rate);
+  line("rollouts_lantern_link_curve", lantern_rate);
+  line("rollouts_zmq_curve_same_work", zmq_rate);
+  line("rollouts_caf_direct_no_curve", caf_rate);
+  std::printf("{\"name\": \"lantern_link_over_zmq\", \"value\": %.3f, \"unit\": \"ratio\", \"aim\": 0.8}\n",
+              lantern_rate / zmq_rate);
   return 0;
 }
