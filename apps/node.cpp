@@ -46,7 +46,7 @@ int run_node(const envs::env_registry& reg, const core::schema& schema, common_f
     return 2;
   }
   if (roles->head) {
-    {  // the TLS files are checked before any work starts
+    {  // the cluster's config is checked before any work starts
       caf::actor_system_config probe;
       if (auto ok = cluster::configure_system(probe, *cfg); !ok) {
         std::cerr << "lantern node: config error: " << ok.error().message << "\n";
@@ -115,7 +115,7 @@ int run_control(const core::schema& schema, const common_flags& f, const envs_fl
   auto reply = cluster::control(*cfg, *head, *token, command, args, timeout);
   if (!reply) {
     std::cerr << "lantern envs " << command << ": " << reply.error().message << "\n";
-    return 1;
+    return reply.error().code == core::errc::config ? 2 : 1;
   }
   (reply->ok ? std::cout : std::cerr) << (reply->ok ? "" : "lantern envs " + command + ": ") << reply->text
                                       << (reply->text.empty() || reply->text.back() == '\n' ? "" : "\n");

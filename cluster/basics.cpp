@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 
 #include "cluster/cluster.hpp"
 #include "cluster/control.hpp"
@@ -33,16 +32,15 @@ void add_cluster_options(core::schema& s) {
   s.string("cluster.annotator_advertise", "",
            "the endpoint other nodes use for this annotator (empty: annotator_bind; set it when binding 0.0.0.0)");
   s.boolean("cluster.curve", true,
-            "links between nodes go through a ZeroMQ CURVE tunnel keyed by the cluster token: a peer without the "
-            "token is refused by the handshake before any byte reaches CAF (every node and command needs the same; "
-            "off while cluster.tls is on)");
+            "links between nodes go through a ZeroMQ CURVE tunnel with the cluster's key (cluster.key_file, else "
+            "derived from the token): a peer without it is refused by the handshake before any byte reaches CAF "
+            "(every node and command needs the same; off: CAF's own unprotected link, for measurements only)");
   s.string("cluster.key_file", "",
            "the cluster's CURVE key pair, made by `lantern keys` (every node and command needs the same file; "
            "empty: the key is derived from the cluster token)");
-  s.boolean("cluster.tls", false, "TLS between nodes (CAF's OpenSSL module); every node and command needs it on");
-  s.string("cluster.tls_certificate", "", "TLS: this node's certificate chain (PEM)");
-  s.string("cluster.tls_key", "", "TLS: this node's private key (PEM)");
-  s.string("cluster.tls_ca", "", "TLS: the CA certificate(s) peers must be signed by (PEM); peers are verified");
+  s.boolean("cluster.tls", false,
+            "removed: TLS through CAF's OpenSSL module dropped every other link of a node on one failed handshake; "
+            "links use CURVE (`lantern keys`, cluster.key_file). true is refused with that advice");
   s.integer("cluster.attach_runners", 1, "runners per attached external env server (default of envs attach)", 1, 64);
   s.integer("cluster.attach_envs", 4, "envs per runner of an attached env server (default of envs attach)", 1, 1024);
 }
@@ -79,19 +77,13 @@ core::result<std::string> load_token(const core::config& cfg) {
 core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types) {
   if (with_message_types) actors::add_message_types(ccfg);
   ccfg.load<caf::io::middleman>();
-  if (cfg.boolean("cluster.tls")) {
-    for (const char* key : {"cluster.tls_certificate", "cluster.tls_key", "cluster.tls_ca"}) {
-      const std::string& path = cfg.string(key);
-      if (path.empty() || ::access(path.c_str(), R_OK) != 0)
-        return core::make_error(core::errc::config, std::string("key '") + key + "' (" + cfg.origin(key) +
-                                                        "): cluster.tls is on and needs a readable file, got '" +
-                                                        path + "'");
-    }
-    ccfg.load<caf::openssl::manager>();
-    ccfg.openssl_certificate = cfg.string("cluster.tls_certificate");
-    ccfg.openssl_key = cfg.string("cluster.tls_key");
-    ccfg.openssl_cafile = cfg.string("cluster.tls_ca");
-  }
+  if (cfg.boolean("cluster.tls"))
+    return core::make_error(core::errc::config,
+                            "key 'cluster.tls' (" + cfg.origin("cluster.tls") +
+                                "): TLS between nodes was removed (with CAF's OpenSSL module one failed handshake "
+                                "dropped every other link of a node); links between nodes use CURVE: make the "
+                                "cluster's key with `lantern keys --out FILE` and set cluster.key_file on every node "
+                                "(docs/cluster.md)");
   ccfg.set("middleman.heartbeat-interval",
            caf::timespan{std::chrono::milliseconds(cfg.integer("cluster.heartbeat_ms"))});
   ccfg.set("middleman.connection-timeout",
@@ -110,15 +102,13 @@ core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::
   return keys;
 }
 
-bool curve_on(const core::config& cfg) { return cfg.boolean("cluster.curve") && !cfg.boolean("cluster.tls"); }
+bool curve_on(const core::config& cfg) { return cfg.boolean("cluster.curve"); }
 
-caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls) {
-  if (tls) return caf::openssl::publish(who, at.port, at.host.c_str(), true);
+caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at) {
   return sys.middleman().publish(who, at.port, at.host.c_str(), true);
 }
 
-caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at, bool tls) {
-  if (tls) return caf::openssl::remote_actor(sys, at.host, at.port);
+caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at) {
   return sys.middleman().remote_actor(at.host, at.port);
 }
 

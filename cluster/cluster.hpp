@@ -45,23 +45,22 @@ core::result<address> parse_address(const std::string& text);
 /// cluster.token_file. An error if none is set (every node and command needs it).
 core::result<std::string> load_token(const core::config& cfg);
 
-/// Loads the middleman (and CAF's OpenSSL module with cluster.tls), turns heartbeats and the
+/// Loads the middleman, turns heartbeats and the
 /// connection timeout on (cluster.*), registers Lantern's message types. Call on every process
-/// before its actor system starts. An error names the cluster.tls_* key and the file.
+/// before its actor system starts. cluster.tls = true is an error that says what replaced it.
 core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types = true);
 
-/// True if links between nodes go through the CURVE tunnel (cluster/tunnel.hpp): cluster.curve,
-/// unless cluster.tls is on (TLS is the other way to protect a link; the two do not stack).
+/// True if links between nodes go through the CURVE tunnel (cluster/tunnel.hpp): cluster.curve.
 bool curve_on(const core::config& cfg);
 
 /// The cluster's CURVE key pair: from cluster.key_file (`lantern keys`) when set, else derived
 /// from the token. An error names cluster.key_file and what is wrong with the file.
 core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::string& token);
 
-/// Publishes `who` on `at` (TLS with cluster.tls); returns the port.
-caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at, bool tls);
-/// Connects to the actor published on `at` (TLS with cluster.tls).
-caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at, bool tls);
+/// Publishes `who` on `at` through CAF's middleman; returns the port.
+caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at);
+/// Connects to the actor published on `at`.
+caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at);
 
 /// True if a TCP connection to `a` opens within `timeout` (CAF's own connect can block for
 /// minutes on a cut link, so a node probes first).

@@ -38,7 +38,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
   // the run before any step, with the file named).
   auto keys = std::make_shared<core::result<core::curve_keys>>(cluster_keys(*shared->cfg, shared->token));
   if (*keys && curve_on(*shared->cfg) && h.remote_annotator) h.annotator_keys = keys->value();
-  // configure_system's errors (TLS files) are found earlier by check_tls in `lantern node`.
+  // configure_system's errors (cluster.tls) are found earlier in `lantern node`.
   h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
   h.started = [shared, port, server, on_published, control, keys](caf::actor_system& sys, const caf::actor& learner,
                                                  const caf::actor& rewards) -> core::status {
@@ -66,7 +66,7 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     // With cluster.curve, CAF listens on loopback only and the network sees the CURVE tunnel.
     const bool curve = curve_on(cfg);
     const address caf_at = curve ? address{"127.0.0.1", 0} : shared->listen;
-    auto published = publish(sys, dir, caf_at, cfg.boolean("cluster.tls"));
+    auto published = publish(sys, dir, caf_at);
     auto refuse = [&](const std::string& why) {
       caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
       caf::anon_send(gw, actors::halt_atom::value);
@@ -186,20 +186,18 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     };
     bool waiting_said = false;
     while (!stop()) {
-      // Probe first (CAF's connect can block for minutes on a cut link), except with TLS: with
-      // CAF 0.17.6, a connection that closes before its TLS handshake drops the head's other TLS links.
-      const bool tls = cfg.boolean("cluster.tls");
-      if (!tls && !reachable(setup.join, std::chrono::milliseconds(1000))) {
+      // Probe first: CAF's connect can block for minutes on a cut link.
+      if (!reachable(setup.join, std::chrono::milliseconds(1000))) {
         if (!waiting_said) spdlog::warn("node {}: the head at {} is not reachable; trying again", setup.name,
                                         setup.join.to_string());
         waiting_said = true;
         pause();
         continue;
       }
-      auto dir = connect(sys, caf_join, cfg.boolean("cluster.tls"));
+      auto dir = connect(sys, caf_join);
       if (!dir && tunnel && tunnel->stats().refused > 0) {
         spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (not the cluster's "
-                    "key: a wrong cluster token or cluster.key_file, or a head with cluster.tls on)",
+                    "key: a wrong cluster token or cluster.key_file, or a head with cluster.curve off)",
                       setup.name, setup.join.to_string());
         code = 2;
         break;
@@ -257,10 +255,10 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
 core::result<actors::control_reply> control(const core::config& cfg, const address& head, const std::string& token,
                                             const std::string& command, const std::vector<std::string>& args,
                                             std::chrono::milliseconds timeout) {
-  if (!cfg.boolean("cluster.tls") && !reachable(head, timeout))  // no probe with TLS: see run_member
-    return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
   caf::actor_system_config ccfg;
   if (auto ok = configure_system(ccfg, cfg); !ok) return ok.error();
+  if (!reachable(head, timeout))
+    return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
   std::unique_ptr<tunnel_client> tunnel;
   address caf_head = head;
   if (curve_on(cfg)) {
@@ -272,12 +270,12 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
     caf_head = {"127.0.0.1", tunnel->local_port()};
   }
   caf::actor_system sys{ccfg};
-  auto dir = connect(sys, caf_head, cfg.boolean("cluster.tls"));
+  auto dir = connect(sys, caf_head);
   if (!dir && tunnel && tunnel->stats().refused > 0)
     return core::make_error(core::errc::io, "the head at " + head.to_string() +
                                                 " refused this client: the CURVE handshake failed (not the "
                                                 "cluster's key: a wrong cluster token or cluster.key_file, or a head "
-                                                "with cluster.tls on)");
+                                                "with cluster.curve off)");
   if (!dir)
     return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));
   core::result<actors::control_reply> out = core::make_error(core::errc::timeout, "no answer");

@@ -21,12 +21,9 @@ set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY
 add_library(CAF::io SHARED IMPORTED)
 set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
   INTERFACE_LINK_LIBRARIES CAF::core)
-# CAF's OpenSSL module (TLS between nodes); its headers include OpenSSL's.
+# OpenSSL's libcrypto: SHA-256 for the token-derived CURVE key (core/curve.cpp). CAF's OpenSSL
+# module is not used: links between nodes are CURVE (docs/cluster.md).
 find_package(OpenSSL REQUIRED)
-find_library(CAF_OPENSSL_LIBRARY caf_openssl REQUIRED)
-add_library(CAF::openssl SHARED IMPORTED)
-set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
-  INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL")
 
 if(LANTERN_BUILD_TESTS AND NOT LANTERN_FUZZ)
   find_package(GTest REQUIRED)
