@@ -1,8 +1,9 @@
 // The CURVE tunnel between nodes (cluster/tunnel.hpp).
 //
-// One frame per message between a tunnel_client (DEALER) and the tunnel_server (ROUTER):
-//   [connection u32][kind u8: 'o' open, 'd' data, 'c' close][sequence u64][bytes...]
-// all integers little-endian. On the loopback side both ends use ZMQ_STREAM sockets, which speak
+// Between a tunnel_client (DEALER) and the tunnel_server (ROUTER), a header frame
+//   [connection u32][kind u8: 'o' open, 'd' data, 'c' close][sequence u64]
+// (integers little-endian), and for 'd' a second frame of the connection's bytes, which moves
+// between the ZeroMQ sockets of a side without a copy. On the loopback side both ends use ZMQ_STREAM sockets, which speak
 // plain TCP to CAF and announce a connection or its end with an empty message.
 #include "cluster/tunnel.hpp"
 
@@ -29,12 +30,11 @@ constexpr size_t coalesce_bytes = 4u << 20;           // at most this much of CA
 // policy's weights (a few MB); ZeroMQ refuses a larger declared size before allocating it.
 constexpr int64_t max_frame = 64ll << 20;
 
-std::string frame(uint32_t n, char kind, uint64_t seq, const void* data = nullptr, size_t size = 0) {
-  std::string f(header_size + size, '\0');
+std::string frame(uint32_t n, char kind, uint64_t seq) {
+  std::string f(header_size, '\0');
   for (int i = 0; i < 4; ++i) f[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   f[4] = kind;
   for (int i = 0; i < 8; ++i) f[5 + i] = static_cast<char>((seq >> (8 * i)) & 0xff);
-  if (size) std::memcpy(f.data() + header_size, data, size);
   return f;
 }
 
@@ -45,7 +45,7 @@ struct header {
 };
 
 bool parse(const zmq::message_t& m, header& h) {
-  if (m.size() < header_size) return false;
+  if (m.size() != header_size) return false;
   const auto* p = static_cast<const unsigned char*>(m.data());
   h.n = 0;
   for (int i = 0; i < 4; ++i) h.n |= static_cast<uint32_t>(p[i]) << (8 * i);
@@ -65,6 +65,21 @@ void common_options(zmq::socket_t& s) {
 void send_stream(zmq::socket_t& s, const std::string& id, const void* data, size_t size) {
   s.send(zmq::buffer(id), zmq::send_flags::sndmore);
   s.send(zmq::const_buffer(data, size), zmq::send_flags::none);
+}
+
+void send_stream(zmq::socket_t& s, const std::string& id, zmq::message_t& bytes) {
+  s.send(zmq::buffer(id), zmq::send_flags::sndmore);
+  s.send(bytes, zmq::send_flags::none);
+}
+
+// Reads and drops what is left of a multipart message (a peer that sent more frames than the
+// protocol has).
+void drop_rest(zmq::socket_t& s, bool more) {
+  zmq::message_t extra;
+  while (more) {
+    (void)s.recv(extra, zmq::recv_flags::none);
+    more = extra.more();
+  }
 }
 
 uint16_t port_of(const std::string& endpoint) {
@@ -94,18 +109,34 @@ struct monitor {
 std::atomic<uint64_t> instances{0};
 
 // Reads what a ZMQ_STREAM socket holds now (up to coalesce_bytes of data) and gathers each
-// connection's bytes into one piece: `data(id, bytes)` gets them, in order, before `event(id)`
-// (an empty message: the connection opened or closed) and at the end. One message per
-// connection instead of one per stream chunk: fewer messages to encrypt and copy.
+// connection's bytes into one message: `data(id, bytes)` gets them, in order, before
+// `event(id)` (an empty message: the connection opened or closed) and at the end. One message
+// per connection instead of one per stream chunk (ZeroMQ reads 8 KB at a time): fewer messages
+// to encrypt, and one copy (none when a single chunk came).
 template <class Data, class Event>
 void drain(zmq::socket_t& s, Data&& data, Event&& event) {
-  std::map<std::string, std::string> batch;
+  struct gathered {
+    std::vector<zmq::message_t> parts;
+    size_t size = 0;
+  };
+  std::map<std::string, gathered> batch;
   size_t total = 0;
   auto flush = [&](const std::string& id) {
     auto b = batch.find(id);
     if (b == batch.end()) return;
-    data(id, b->second);
+    zmq::message_t joined;
+    if (b->second.parts.size() == 1) {
+      joined.move(b->second.parts.front());
+    } else {
+      joined.rebuild(b->second.size);
+      char* out = static_cast<char*>(joined.data());
+      for (auto& p : b->second.parts) {
+        std::memcpy(out, p.data(), p.size());
+        out += p.size();
+      }
+    }
     batch.erase(b);
+    data(id, joined);
   };
   zmq::message_t id_msg, part;
   while (total < coalesce_bytes && s.recv(id_msg, zmq::recv_flags::dontwait)) {
@@ -116,8 +147,10 @@ void drain(zmq::socket_t& s, Data&& data, Event&& event) {
       event(id);
       continue;
     }
-    batch[id].append(static_cast<const char*>(part.data()), part.size());
     total += part.size();
+    auto& g = batch[id];
+    g.size += part.size();
+    g.parts.emplace_back(std::move(part));
   }
   while (!batch.empty()) flush(batch.begin()->first);
 }
@@ -137,7 +170,7 @@ struct tunnel_server::impl {
     std::string peer;
     uint32_t n = 0;
     bool connected = false;
-    std::vector<std::string> pending;  // bytes from the network before CAF accepted
+    std::vector<zmq::message_t> pending;  // bytes from the network before CAF accepted
     uint64_t seq_in = 0, seq_out = 0;
   };
   std::map<std::string, conn> by_back;                             // loopback id -> connection
@@ -186,9 +219,10 @@ void tunnel_server::loop() {
     m.by_key.erase({it->second.peer, it->second.n});
     m.by_back.erase(it);
   };
-  auto tell_peer = [&](const std::string& peer, const std::string& f) {
+  auto tell_peer = [&](const std::string& peer, const std::string& f, zmq::message_t* bytes = nullptr) {
     m.front.send(zmq::buffer(peer), zmq::send_flags::sndmore);
-    m.front.send(zmq::buffer(f), zmq::send_flags::none);
+    m.front.send(zmq::buffer(f), bytes ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (bytes) m.front.send(*bytes, zmq::send_flags::none);
   };
   while (!stop_) {
     zmq::pollitem_t items[] = {{m.zap->handle(), 0, ZMQ_POLLIN, 0},
@@ -201,19 +235,24 @@ void tunnel_server::loop() {
         stats_.refused = m.zap->refused();
       }
       if (items[1].revents & ZMQ_POLLIN) {  // from a member, already authenticated
-        zmq::message_t peer_msg, body;
+        zmq::message_t peer_msg, head, body;
         (void)m.front.recv(peer_msg, zmq::recv_flags::none);
         if (!peer_msg.more()) continue;
-        (void)m.front.recv(body, zmq::recv_flags::none);
-        if (body.more()) {  // members send one frame: anything else is dropped whole
-          zmq::message_t extra;
-          do (void)m.front.recv(extra, zmq::recv_flags::none);
-          while (extra.more());
+        (void)m.front.recv(head, zmq::recv_flags::none);
+        header h;
+        // A header, and for data one frame of bytes: anything else is dropped whole.
+        if (!parse(head, h) || head.more() != (h.kind == 'd')) {
+          drop_rest(m.front, head.more());
           continue;
         }
+        if (h.kind == 'd') {
+          (void)m.front.recv(body, zmq::recv_flags::none);
+          if (body.more()) {
+            drop_rest(m.front, true);
+            continue;
+          }
+        }
         const std::string peer = peer_msg.to_string();
-        header h;
-        if (!parse(body, h)) continue;
         auto key = std::make_pair(peer, h.n);
         auto found = m.by_key.find(key);
         if (h.kind == 'o') {
@@ -240,21 +279,19 @@ void tunnel_server::loop() {
             continue;
           }
           ++c.seq_in;
-          const size_t size = body.size() - header_size;
-          stats_.bytes_in += size;
-          const char* data = static_cast<const char*>(body.data()) + header_size;
-          if (c.connected) send_stream(m.back, found->second, data, size);
-          else c.pending.emplace_back(data, size);
+          stats_.bytes_in += body.size();
+          if (c.connected) send_stream(m.back, found->second, body);
+          else c.pending.emplace_back(std::move(body));
         }
       }
       if (items[2].revents & ZMQ_POLLIN)  // from CAF on loopback
         drain(
             m.back,
-            [&](const std::string& id, const std::string& bytes) {
+            [&](const std::string& id, zmq::message_t& bytes) {
               auto it = m.by_back.find(id);
               if (it == m.by_back.end()) return;
               stats_.bytes_out += bytes.size();
-              tell_peer(it->second.peer, frame(it->second.n, 'd', it->second.seq_out++, bytes.data(), bytes.size()));
+              tell_peer(it->second.peer, frame(it->second.n, 'd', it->second.seq_out++), &bytes);
             },
             [&](const std::string& id) {
               auto it = m.by_back.find(id);
@@ -265,7 +302,7 @@ void tunnel_server::loop() {
               auto& c = it->second;
               if (!c.connected) {  // CAF accepted: what waited goes now
                 c.connected = true;
-                for (auto& p : c.pending) send_stream(m.back, id, p.data(), p.size());
+                for (auto& p : c.pending) send_stream(m.back, id, p);
                 c.pending.clear();
               } else {  // CAF closed it
                 tell_peer(c.peer, frame(c.n, 'c', 0));
@@ -375,12 +412,13 @@ void tunnel_client::loop() {
       if (items[0].revents & ZMQ_POLLIN)  // from CAF on loopback
         drain(
             m.local,
-            [&](const std::string& id, const std::string& bytes) {
+            [&](const std::string& id, zmq::message_t& bytes) {
               auto it = m.by_local.find(id);
               if (it == m.by_local.end()) return;
               stats_.bytes_out += bytes.size();
-              m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++, bytes.data(), bytes.size())),
-                            zmq::send_flags::dontwait);
+              m.remote.send(zmq::buffer(frame(it->second.n, 'd', it->second.seq_out++)),
+                            zmq::send_flags::dontwait | zmq::send_flags::sndmore);
+              m.remote.send(bytes, zmq::send_flags::dontwait);
             },
             [&](const std::string& id) {
               auto it = m.by_local.find(id);
@@ -400,10 +438,20 @@ void tunnel_client::loop() {
               }
             });
       if (items[1].revents & ZMQ_POLLIN) {  // from the head
-        zmq::message_t body;
-        (void)m.remote.recv(body, zmq::recv_flags::none);
+        zmq::message_t head, body;
+        (void)m.remote.recv(head, zmq::recv_flags::none);
         header h;
-        if (!parse(body, h)) continue;
+        if (!parse(head, h) || head.more() != (h.kind == 'd')) {
+          drop_rest(m.remote, head.more());
+          continue;
+        }
+        if (h.kind == 'd') {
+          (void)m.remote.recv(body, zmq::recv_flags::none);
+          if (body.more()) {
+            drop_rest(m.remote, true);
+            continue;
+          }
+        }
         auto found = m.by_n.find(h.n);
         if (found == m.by_n.end()) continue;
         const std::string id = found->second;
@@ -417,8 +465,8 @@ void tunnel_client::loop() {
             continue;
           }
           ++c.seq_in;
-          stats_.bytes_in += body.size() - header_size;
-          send_stream(m.local, id, static_cast<const char*>(body.data()) + header_size, body.size() - header_size);
+          stats_.bytes_in += body.size();
+          send_stream(m.local, id, body);
         }
       }
       // A connection CAF opened while the link was down, still without a link after the grace:
