@@ -88,7 +88,7 @@ int run_node(const envs::env_registry& reg, const core::schema& schema, common_f
 }
 
 struct envs_flags {
-  std::string head = "127.0.0.1:7700", name, endpoint, node;
+  std::string head = "127.0.0.1:7700", name, endpoint, node, key_file;
   int64_t runners = 0, envs = 0, timeout_ms = 0;
 };
 
@@ -109,7 +109,7 @@ int run_control(const core::schema& schema, const common_flags& f, const envs_fl
   if (command == "attach")
     args = {e.name, e.endpoint, e.node,
             std::to_string(e.runners > 0 ? e.runners : cfg->integer("cluster.attach_runners")),
-            std::to_string(e.envs > 0 ? e.envs : cfg->integer("cluster.attach_envs"))};
+            std::to_string(e.envs > 0 ? e.envs : cfg->integer("cluster.attach_envs")), e.key_file};
   if (command == "detach") args = {e.name};
   const auto timeout = std::chrono::milliseconds(e.timeout_ms > 0 ? e.timeout_ms : cfg->integer("cluster.request_timeout_ms"));
   auto reply = cluster::control(*cfg, *head, *token, command, args, timeout);
@@ -178,6 +178,8 @@ std::function<int()> add_envs(CLI::App& app, const envs::env_registry& reg, cons
   attach->add_option("--name", e->name, "a name for this env on the cluster")->required();
   attach->add_option("--endpoint", e->endpoint, "the server's ZeroMQ endpoint, e.g. tcp://10.0.0.5:7800")->required();
   attach->add_option("--node", e->node, "the node whose gateway connects (default: the head)");
+  attach->add_option("--key-file", e->key_file,
+                     "a `lantern keys` file on that node: connect with CURVE to a server holding the same key");
   attach->add_option("--runners", e->runners, "runners (default cluster.attach_runners)")->check(strict_integer(1, 256));
   attach->add_option("--envs", e->envs, "envs per runner: connections to the server (default cluster.attach_envs)")
       ->check(strict_integer(1, 4096));

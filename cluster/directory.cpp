@@ -26,7 +26,7 @@ struct node_record {
 };
 
 struct attachment {
-  std::string node, endpoint, runners, envs, state;
+  std::string node, endpoint, runners, envs, state, key_file;
 };
 
 struct directory_state {
@@ -49,7 +49,7 @@ std::string listing(const directory_state& st) {
   out << "annotator: " << (st.annotator.empty() ? "(in the head, or none)" : st.annotator) << "\n";
   out << "attached envs:" << (st.envs.empty() ? " none" : "") << "\n";
   for (const auto& [name, e] : st.envs)
-    out << "  " << name << "\t" << e.endpoint << "\ton " << e.node << "\t" << e.runners << " runner(s) x " << e.envs
+    out << "  " << name << "\t" << e.endpoint << (e.key_file.empty() ? "" : " (CURVE)") << "\ton " << e.node << "\t" << e.runners << " runner(s) x " << e.envs
         << " envs\t" << e.state << "\n";
   return out.str();
 }
@@ -78,7 +78,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
     auto& st = self->state;
     const auto& e = st.envs.at(name);
     self->request(st.nodes[node].gateway, st.args.timeout,
-                  control_request{"", "attach", {name, e.endpoint, e.runners, e.envs}})
+                  control_request{"", "attach", {name, e.endpoint, e.runners, e.envs, e.key_file}})
         .then(
             [=](const control_reply& r) mutable {
               auto& st2 = self->state;
@@ -147,7 +147,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
             e.state = "attaching";
             const std::string env_name = name;
             self->request(n->second.gateway, st.args.timeout,
-                          control_request{"", "attach", {name, e.endpoint, e.runners, e.envs}})
+                          control_request{"", "attach", {name, e.endpoint, e.runners, e.envs, e.key_file}})
                 .then([=](const control_reply& rep) { self->state.envs[env_name].state = rep.ok ? "running" : rep.text; },
                       [=](const caf::error& err) { self->state.envs[env_name].state = self->system().render(err); });
           }
@@ -158,8 +158,9 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
           return control_reply{true, ""};
         }
         if (r.command == "attach") {
-          // args: name endpoint node runners envs
-          if (r.args.size() != 5) return control_reply{false, "attach needs: name endpoint node runners envs"};
+          // args: name endpoint node runners envs [key_file]
+          if (r.args.size() != 5 && r.args.size() != 6)
+            return control_reply{false, "attach needs: name endpoint node runners envs [key_file]"};
           const std::string& name = r.args[0];
           const std::string node = r.args[2].empty() ? "head" : r.args[2];
           if (auto old = st.envs.find(name); old != st.envs.end()) {
@@ -171,7 +172,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, directory_ar
           auto it = st.nodes.find(node);
           if (it == st.nodes.end() || !it->second.connected || !it->second.gateway)
             return control_reply{false, "no connected node named '" + node + "'"};
-          st.envs[name] = {node, r.args[1], r.args[3], r.args[4], "attaching"};
+          st.envs[name] = {node, r.args[1], r.args[3], r.args[4], "attaching", r.args.size() == 6 ? r.args[5] : ""};
           auto rp = self->make_response_promise<control_reply>();
           attach_on(node, name, rp);
           return rp;

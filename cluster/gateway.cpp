@@ -35,14 +35,15 @@ uint64_t first_runner_id(uint64_t node_id, uint64_t group) { return (node_id << 
 control_reply attach(caf::stateful_actor<gateway_state>* self, const std::vector<std::string>& a) {
   auto& st = self->state;
   if (!st.ready) return {false, "the node is not set up yet"};
-  if (a.size() != 4) return {false, "attach needs: name endpoint runners envs"};
+  if (a.size() != 4 && a.size() != 5) return {false, "attach needs: name endpoint runners envs [key_file]"};
   const std::string& name = a[0];
   if (auto old = st.envs.find(name); old != st.envs.end()) {
     if (old->second.supervisor) return {false, "an env named '" + name + "' is already attached here"};
     st.envs.erase(old);  // a dropped env's name is free again: attaching it anew replaces it
   }
   auto cfg = *st.cfg;
-  for (auto [key, value] : {std::pair{"env.external.endpoint", a[1]}, {"train.envs_per_runner", a[3]}})
+  for (auto [key, value] : {std::pair{"env.external.endpoint", a[1]}, {"train.envs_per_runner", a[3]},
+                            {"env.external.key_file", a.size() == 5 ? a[4] : std::string()}})
     if (auto ok = cfg.set(key, value, "envs attach"); !ok) return {false, ok.error().message};
   // Said hello to first: an unreachable server or another layout is refused now, not later.
   auto probe = st.args->registry->create("external", cfg);

@@ -8,6 +8,9 @@ serves every env of a runner. Needs only Debian's python3-zmq:
     /usr/bin/python3 docs/examples/env_server.py --bind tcp://127.0.0.1:7800
     lantern envs attach --head 127.0.0.1:7700 --name vault --endpoint tcp://127.0.0.1:7800
 
+With --key-file (a file made by `lantern keys`) the server speaks CURVE and serves only
+clients that prove the same key: attach it with `--key-file` naming the same file.
+
 The game: a chest holds a gem; take the key, unlock the chest, open it (+1, the episode ends).
 """
 import argparse
@@ -15,8 +18,10 @@ import json
 import random
 import struct
 import sys
+import threading
 
 import zmq
+from zmq.utils import z85
 
 SPEC = {
     "name": "vault",
@@ -118,12 +123,43 @@ def handle(games, who, request, with_array):
     return [json.dumps({"type": "error", "message": f"unknown request type {kind!r}"}).encode()]
 
 
+def read_keys(path):
+    """The public and secret key of a `lantern keys` file."""
+    keys = {}
+    for line in open(path):
+        if " = " in line and not line.startswith("#"):
+            name, value = line.split(" = ", 1)
+            keys[name.strip()] = value.strip().strip('"')
+    return keys["public"].encode(), keys["secret"].encode()
+
+
+def admit_only(ctx, public):
+    """A ZAP handler: CURVE handshakes succeed only for a client proving `public` (Z85)."""
+    allowed = z85.decode(public)
+    zap = ctx.socket(zmq.REP)
+    zap.bind("inproc://zeromq.zap.01")
+
+    def serve():
+        while True:
+            version, request_id, _domain, _address, _identity, mechanism, *creds = zap.recv_multipart()
+            ok = mechanism == b"CURVE" and creds[:1] == [allowed]
+            zap.send_multipart([version, request_id, b"200" if ok else b"400", b"OK" if ok else b"not the key",
+                                b"", b""])
+    threading.Thread(target=serve, daemon=True).start()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bind", default="tcp://127.0.0.1:7800")
     ap.add_argument("--with-array", action="store_true", help="add an f32[3] observation array")
+    ap.add_argument("--key-file", help="a `lantern keys` file: speak CURVE, serve only clients with that key")
     args = ap.parse_args()
-    sock = zmq.Context().socket(zmq.ROUTER)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    if args.key_file:
+        public, secret = read_keys(args.key_file)
+        admit_only(ctx, public)
+        sock.curve_secretkey, sock.curve_publickey, sock.curve_server = secret, public, True
     sock.bind(args.bind)
     print(f"vault env server on {sock.getsockopt(zmq.LAST_ENDPOINT).decode()}", flush=True)
     games = {}

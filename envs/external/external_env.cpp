@@ -285,23 +285,34 @@ struct external_env::impl {
 
 void external_env::add_options(core::schema& s, const std::string& prefix) {
   s.string(prefix + ".endpoint", "tcp://127.0.0.1:7800", "ZeroMQ endpoint of the environment server");
+  s.string(prefix + ".key_file", "",
+           "a key file made by `lantern keys`: connect with CURVE, proving that key and expecting a server that "
+           "holds it (docs/external-envs.md); empty: plain ZeroMQ");
   s.integer(prefix + ".timeout_ms", 5000, "deadline of each hello, reset and step answer (ms)", 1, 3600000);
   s.integer(prefix + ".restarts", 3, "lantern train: times a runner whose server failed is started again (with a "
             "backoff) before it is dropped; with no runner left the run ends with the reason", 0, 1000);
 }
 
 core::result<std::unique_ptr<env>> external_env::create(const core::config_view& cfg) {
-  auto e = connect(cfg.string("endpoint"), std::chrono::milliseconds(cfg.integer("timeout_ms")));
+  std::optional<core::curve_keys> keys;
+  if (!cfg.string("key_file").empty()) {
+    auto k = core::read_key_file(cfg.string("key_file"));
+    if (!k) return core::make_error(k.error().code, "env.external.key_file: " + k.error().message);
+    keys = k.value();
+  }
+  auto e = connect(cfg.string("endpoint"), std::chrono::milliseconds(cfg.integer("timeout_ms")), keys ? &*keys : nullptr);
   if (!e) return e.error();
   return std::unique_ptr<env>(std::move(e.value()));
 }
 
 core::result<std::unique_ptr<external_env>> external_env::connect(const std::string& endpoint,
-                                                                  std::chrono::milliseconds timeout) {
+                                                                  std::chrono::milliseconds timeout,
+                                                                  const core::curve_keys* curve) {
   auto p = std::make_unique<impl>();
   p->endpoint = endpoint;
   p->timeout = timeout;
   p->socket.set(zmq::sockopt::linger, 0);
+  if (curve) core::curve_client(p->socket, *curve);
   // A message larger than an observation may be (plus room for its header) is dropped by
   // ZeroMQ before it is allocated; the call then times out with a clear error.
   p->socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(p->limits.max_obs_bytes + (size_t{8} << 20)));

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/curve.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "envs/env.hpp"
@@ -52,9 +53,11 @@ class external_env final : public env {
   static void add_options(core::schema& s, const std::string& prefix);
   static core::result<std::unique_ptr<env>> create(const core::config_view& cfg);
 
-  /// Connects to `endpoint` and says hello; an error names the endpoint and the reason.
+  /// Connects to `endpoint` and says hello; an error names the endpoint and the reason. With
+  /// `curve`, the connection proves that key pair and expects a server holding it.
   static core::result<std::unique_ptr<external_env>> connect(const std::string& endpoint,
-                                                             std::chrono::milliseconds timeout);
+                                                             std::chrono::milliseconds timeout,
+                                                             const core::curve_keys* curve = nullptr);
   ~external_env() override;
 
   const env_spec& spec() const override { return spec_; }

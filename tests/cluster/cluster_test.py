@@ -7,7 +7,8 @@ failures (kill -9, a cut link), and assertions on what the head records.
 loopback  head + two env nodes on 127.0.0.1: a wrong token is refused; kill -9 an env node and
           training goes on; the restarted node rejoins with its old id.
 external  an environment server in Python attaches and trains; a server that sends garbage is
-          dropped while training goes on; one with another layout is refused; detach works.
+          dropped while training goes on; one with another layout is refused; a server that speaks
+          CURVE with a `lantern keys` file serves only attaches with that key file; detach works.
 hostile   a cluster keyed by `lantern keys`; hostile bytes from peers without the key at the head
           and an annotator node: both stay up with flat memory, training and labels go on; a plain
           or wrongly keyed ZeroMQ client gets nothing from the annotator, the cluster's key gets an
@@ -272,6 +273,28 @@ def case_external():
     rc, out = lantern("envs", "attach", "--head", addr, "--name", "bad", "--endpoint", vault_ep, "--envs", "2")
     check(rc == 0 and "attached 'bad'" in out, f"a dropped env's name can be attached anew, replacing it ({out.strip()})")
     runners_are(run, 2)
+
+    # A server on TCP that speaks CURVE with a `lantern keys` file serves only that key.
+    key_file = WORK / "env.key"
+    lantern("keys", "--out", str(key_file))
+    sealed_ep = f"tcp://127.0.0.1:{free_port()}"
+    Proc("sealed", ["/usr/bin/python3", str(SRC / "docs/examples/env_server.py"), "--bind", sealed_ep,
+                    "--key-file", str(key_file)])
+    wait_until(lambda: "vault env server on" in (WORK / "sealed.log").read_text(), "the CURVE env server listens")
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "sealed", "--endpoint", sealed_ep)
+    check(rc == 1 and "external env at " + sealed_ep in out,
+          f"attached without the key, the CURVE server gives nothing and the attach fails ({out.strip()[-160:]})")
+    other = WORK / "other-env.key"
+    lantern("keys", "--out", str(other))
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "sealed", "--endpoint", sealed_ep, "--key-file", str(other))
+    check(rc == 1, f"with another key file it fails too ({out.strip()[-120:]})")
+    rc, out = lantern("envs", "attach", "--head", addr, "--name", "sealed", "--endpoint", sealed_ep, "--key-file", str(key_file))
+    check(rc == 0 and "attached 'sealed'" in out, f"with the key file it attaches ({out.strip()})")
+    runners_are(run, 3)
+    check("(CURVE)" in lantern("envs", "list", "--head", addr)[1], "envs list shows the link is CURVE")
+    steps_grow(run, 2000, what="training goes on with the CURVE env server")
+    rc, out = lantern("envs", "detach", "--head", addr, "--name", "sealed")
+    check(rc == 0, "the CURVE env server detaches")
 
     rc, out = lantern("envs", "detach", "--head", addr, "--name", "bad")
     check(rc == 0 and "detached 'bad'" in out, "envs detach stops its runners")
