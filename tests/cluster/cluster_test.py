@@ -18,6 +18,8 @@ netns     three nodes, each in its own network namespace with its own address (r
           kill -9 the env node, kill -9 the annotator node (no committed label is lost, and the
           outstanding captions are labelled after it restarts), cut the env node's link for 12 s,
           kill -9 the head and --resume it from its checkpoint.
+slow      an env node on a 3 Mbit/s link beside the head's fast runner: the head's memory stays
+          flat, and weights reach the slow runner at most once per rollout (root only).
 """
 import json
 import os
@@ -470,6 +472,13 @@ class Netns:
     def cut(self, short, down):
         self.sh(f"ip -n {self.hub} link set {self.nodes[short][1]} {'down' if down else 'up'}")
 
+    def limit(self, short, rate):
+        """Both directions of a node's link at `rate` (a token bucket, e.g. "3mbit")."""
+        ns, outer = self.nodes[short]
+        inner = "v" + outer[1:]
+        self.sh(f"tc -n {ns} qdisc replace dev {inner} root tbf rate {rate} burst 64kbit latency 2s")
+        self.sh(f"tc -n {self.hub} qdisc replace dev {outer} root tbf rate {rate} burst 64kbit latency 2s")
+
     def close(self):
         for ns, _ in self.nodes.values():
             subprocess.run(f"ip netns pids {ns} | xargs -r kill -9", shell=True)
@@ -559,6 +568,60 @@ def case_netns():
         net.close()
 
 
+def lantern_pid(proc):
+    """The pid of the lantern process of `proc` (`ip netns exec` may run it as a child)."""
+    pid = proc.p.pid
+    for _ in range(3):
+        if pathlib.Path(f"/proc/{pid}/comm").read_text().strip() == "lantern":
+            return pid
+        kids = pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not kids:
+            break
+        pid = int(kids[0])
+    return pid
+
+
+def case_slow():
+    """An env node behind a slow link (3 Mbit/s each way; a token bucket on its veth) while the
+    head's own runner is fast: the head's memory stays flat and the slow runner gets at most one
+    weights message per rollout. The first release broadcast every update's weights to every
+    runner, and the head queued them for the slow node without bound."""
+    if os.geteuid() != 0 or subprocess.run("ip netns list", shell=True, capture_output=True).returncode != 0:
+        print("skipped: network namespaces need root and iproute2")
+        raise SystemExit(77)
+    net = Netns()
+    try:
+        head_ns = net.add("h", "10.77.0.1")
+        envs_ns = net.add("e", "10.77.0.2")
+        cfg = write_config()
+        addr = "10.77.0.1:7700"
+        run = str(WORK / "run")
+        h = head(cfg, addr, run, roles="head,learner,envs", netns=head_ns, extra=["--set", "reward.model=none"])
+        member("slow-node", cfg, addr, netns=envs_ns)
+        runners_are(run, 2)
+        net.limit("e", "3mbit")
+        steps_grow(run, 3000, what="training goes on with one node on a slow link")
+        time.sleep(5)
+        pid = lantern_pid(h)
+        before, p0 = rss_mb(pid), progress(run)
+        time.sleep(40)
+        after, p1 = rss_mb(pid), progress(run)
+        updates = p1.get("updates", 0) - p0.get("updates", 0)
+        print(f"head RSS {before:.0f} -> {after:.0f} MB over 40 s; {updates} updates; weights sent "
+              f"{p1.get('weights_sent', 0) - p0.get('weights_sent', 0)}, superseded "
+              f"{p1.get('weights_skipped', 0) - p0.get('weights_skipped', 0)}", flush=True)
+        check(updates > 100, f"the fast runner keeps the learner busy ({updates} updates in 40 s)")
+        check(after - before < 48, f"the head's memory stays flat ({before:.0f} -> {after:.0f} MB)")
+        check(p1.get("weights_sent", 0) <= p1.get("updates", 0) + 4,
+              f"weights sent ({p1.get('weights_sent')}) are at most one per rollout learnt ({p1.get('updates')}) plus joins")
+        check(p1.get("weights_skipped", 0) > 0, "versions superseded before the slow runner's next ack are never sent")
+        runners_are(run, 2)
+        check(h.stop() == 0, "the head stops cleanly")
+    finally:
+        stop_all()
+        net.close()
+
+
 def stop_all():
     for p in PROCS:
         if p.p.poll() is None:
@@ -570,7 +633,7 @@ if __name__ == "__main__":
     BIN, SRC, CASE = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
     try:
         {"loopback": case_loopback, "external": case_external, "netns": case_netns, "tls": case_tls,
-         "hostile": case_hostile}[CASE]()
+         "hostile": case_hostile, "slow": case_slow}[CASE]()
         print(f"PASS {CASE}")
     finally:
         stop_all()
