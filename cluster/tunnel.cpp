@@ -257,6 +257,13 @@ void tunnel_server::loop() {
         auto found = m.by_key.find(key);
         if (h.kind == 'o') {
           if (found != m.by_key.end()) close_back(found->second);
+          size_t open = 0;
+          for (auto it = m.by_key.lower_bound({peer, 0}); it != m.by_key.end() && it->first.first == peer; ++it) ++open;
+          if (open >= max_connections_per_peer) {
+            ++stats_.capped;
+            tell_peer(peer, frame(h.n, 'c', 0));
+            continue;
+          }
           std::string id = "T" + std::to_string(++m.next_id);
           m.back.set(zmq::sockopt::connect_routing_id, id);
           m.back.connect("tcp://127.0.0.1:" + std::to_string(m.local_port));

@@ -34,7 +34,13 @@ struct tunnel_stats {
   std::atomic<uint64_t> refused{0};      ///< handshakes refused (a key that is not the cluster's)
   std::atomic<uint64_t> failed{0};       ///< handshakes that failed otherwise (not a Lantern tunnel)
   std::atomic<uint64_t> gaps{0};         ///< connections closed on a sequence gap
+  std::atomic<uint64_t> capped{0};       ///< opens refused: the peer had max_connections_per_peer open
 };
+
+/// Tunnelled connections one member may hold open at the head (CAF opens one per node, a
+/// `lantern envs` command one more): an open beyond it is answered with a close, so that a
+/// buggy or hostile key holder cannot use up the head's file descriptors.
+inline constexpr size_t max_connections_per_peer = 64;
 
 /// The head's side: a CURVE server on `listen` ("HOST:PORT"; port 0 picks one) whose tunnelled
 /// connections go to CAF on 127.0.0.1:`local_port`.
