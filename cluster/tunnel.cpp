@@ -82,6 +82,22 @@ void drop_rest(zmq::socket_t& s, bool more) {
   }
 }
 
+// Reads one tunnel message (after the ROUTER's peer frame, if any): a header, and for data one
+// frame of bytes into `body`. Anything else is read whole and dropped (false).
+bool recv_tunnel(zmq::socket_t& s, header& h, zmq::message_t& body) {
+  zmq::message_t head;
+  (void)s.recv(head, zmq::recv_flags::none);
+  if (!parse(head, h) || head.more() != (h.kind == 'd')) {
+    drop_rest(s, head.more());
+    return false;
+  }
+  if (h.kind != 'd') return true;
+  (void)s.recv(body, zmq::recv_flags::none);
+  if (!body.more()) return true;
+  drop_rest(s, true);
+  return false;
+}
+
 uint16_t port_of(const std::string& endpoint) {
   return static_cast<uint16_t>(std::strtoul(endpoint.substr(endpoint.rfind(':') + 1).c_str(), nullptr, 10));
 }
@@ -235,23 +251,11 @@ void tunnel_server::loop() {
         stats_.refused = m.zap->refused();
       }
       if (items[1].revents & ZMQ_POLLIN) {  // from a member, already authenticated
-        zmq::message_t peer_msg, head, body;
+        zmq::message_t peer_msg, body;
         (void)m.front.recv(peer_msg, zmq::recv_flags::none);
         if (!peer_msg.more()) continue;
-        (void)m.front.recv(head, zmq::recv_flags::none);
         header h;
-        // A header, and for data one frame of bytes: anything else is dropped whole.
-        if (!parse(head, h) || head.more() != (h.kind == 'd')) {
-          drop_rest(m.front, head.more());
-          continue;
-        }
-        if (h.kind == 'd') {
-          (void)m.front.recv(body, zmq::recv_flags::none);
-          if (body.more()) {
-            drop_rest(m.front, true);
-            continue;
-          }
-        }
+        if (!recv_tunnel(m.front, h, body)) continue;
         const std::string peer = peer_msg.to_string();
         auto key = std::make_pair(peer, h.n);
         auto found = m.by_key.find(key);
@@ -445,20 +449,9 @@ void tunnel_client::loop() {
               }
             });
       if (items[1].revents & ZMQ_POLLIN) {  // from the head
-        zmq::message_t head, body;
-        (void)m.remote.recv(head, zmq::recv_flags::none);
+        zmq::message_t body;
         header h;
-        if (!parse(head, h) || head.more() != (h.kind == 'd')) {
-          drop_rest(m.remote, head.more());
-          continue;
-        }
-        if (h.kind == 'd') {
-          (void)m.remote.recv(body, zmq::recv_flags::none);
-          if (body.more()) {
-            drop_rest(m.remote, true);
-            continue;
-          }
-        }
+        if (!recv_tunnel(m.remote, h, body)) continue;
         auto found = m.by_n.find(h.n);
         if (found == m.by_n.end()) continue;
         const std::string id = found->second;

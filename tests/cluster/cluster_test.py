@@ -486,6 +486,14 @@ class Netns:
         subprocess.run(f"ip netns del {self.hub}", shell=True)
 
 
+def namespaces():
+    """A Netns, or exit 77 (skipped) without root and iproute2."""
+    if os.geteuid() != 0 or subprocess.run("ip netns list", shell=True, capture_output=True).returncode != 0:
+        print("skipped: network namespaces need root and iproute2")
+        raise SystemExit(77)
+    return Netns()
+
+
 def labels_in(store):
     con = sqlite3.connect(store)
     try:
@@ -495,10 +503,7 @@ def labels_in(store):
 
 
 def case_netns():
-    if os.geteuid() != 0 or subprocess.run("ip netns list", shell=True, capture_output=True).returncode != 0:
-        print("skipped: network namespaces need root and iproute2")
-        raise SystemExit(77)
-    net = Netns()
+    net = namespaces()
     try:
         head_ns = net.add("h", "10.77.0.1")
         envs_ns = net.add("e", "10.77.0.2")
@@ -586,10 +591,7 @@ def case_slow():
     head's own runner is fast: the head's memory stays flat and the slow runner gets at most one
     weights message per rollout. The first release broadcast every update's weights to every
     runner, and the head queued them for the slow node without bound."""
-    if os.geteuid() != 0 or subprocess.run("ip netns list", shell=True, capture_output=True).returncode != 0:
-        print("skipped: network namespaces need root and iproute2")
-        raise SystemExit(77)
-    net = Netns()
+    net = namespaces()
     try:
         head_ns = net.add("h", "10.77.0.1")
         envs_ns = net.add("e", "10.77.0.2")
