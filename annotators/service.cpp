@@ -127,7 +127,11 @@ void annotator_service::io_loop() {
                                {zap_ ? zap_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, zap_ ? 3 : 2, std::chrono::milliseconds(20));
     if (zap_ && (items[2].revents & ZMQ_POLLIN)) {  // a handshake asks whether a client key may pass
-      zap_->answer();
+      try {
+        zap_->answer();
+      } catch (const zmq::error_t& e) {  // a handshake that went away mid-answer: the service goes on
+        spdlog::warn("annotator service: ZAP: {}", e.what());
+      }
       refused_ = zap_->refused();
     }
     if (items[0].revents & ZMQ_POLLIN) {

@@ -195,7 +195,7 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         continue;
       }
       auto dir = connect(sys, caf_join);
-      if (!dir && tunnel && tunnel->stats().refused > 0) {
+      if (!dir && tunnel && tunnel->stats().refused_in_a_row >= 2) {  // one failure may be a reset
         spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (not the cluster's "
                     "key: a wrong cluster token or cluster.key_file, or a head with cluster.curve off)",
                       setup.name, setup.join.to_string());
@@ -271,7 +271,7 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
   }
   caf::actor_system sys{ccfg};
   auto dir = connect(sys, caf_head);
-  if (!dir && tunnel && tunnel->stats().refused > 0)
+  if (!dir && tunnel && tunnel->stats().refused_in_a_row >= 2)
     return core::make_error(core::errc::io, "the head at " + head.to_string() +
                                                 " refused this client: the CURVE handshake failed (not the "
                                                 "cluster's key: a wrong cluster token or cluster.key_file, or a head "

@@ -93,7 +93,7 @@ bool recv_tunnel(zmq::socket_t& s, header& h, zmq::message_t& body) {
   }
   if (h.kind != 'd') return true;
   (void)s.recv(body, zmq::recv_flags::none);
-  if (!body.more()) return true;
+  if (!body.more()) return body.size() > 0;  // an empty message would close a stream socket's connection
   drop_rest(s, true);
   return false;
 }
@@ -306,8 +306,12 @@ void tunnel_server::loop() {
             },
             [&](const std::string& id) {
               auto it = m.by_back.find(id);
-              if (it == m.by_back.end()) {  // a connection the member closed before CAF accepted it
-                if (m.closing.erase(id)) send_stream(m.back, id, nullptr, 0);
+              if (it == m.by_back.end()) {
+                // A connection the member closed before CAF accepted it, or one ZeroMQ opened
+                // again by itself after CAF closed it (a stream socket reconnects what it
+                // connected): closed at once, so that no connection to CAF is left idle.
+                m.closing.erase(id);
+                send_stream(m.back, id, nullptr, 0);
                 return;
               }
               auto& c = it->second;
@@ -403,6 +407,7 @@ void tunnel_client::loop() {
       if (items[2].revents & ZMQ_POLLIN) {
         for (int e = m.mon->next(); e != 0; e = m.mon->next()) {
           if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            stats_.refused_in_a_row = 0;
             m.link_up = true;
             for (auto& [id, c] : m.by_local) c.acknowledged = true;
           } else if (e == ZMQ_EVENT_DISCONNECTED) {
@@ -413,7 +418,10 @@ void tunnel_client::loop() {
           } else {  // a handshake failed: the head refused this node's key, or it is not a tunnel
             // A wrong token means a wrong server key: the head cannot read the HELLO and drops
             // it, which libzmq reports as a failure with no detail; a ZAP refusal is AUTH.
-            if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) ++stats_.refused;
+            if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+              ++stats_.refused;
+              ++stats_.refused_in_a_row;
+            }
             else ++stats_.failed;
             m.link_up = false;
             close_all();

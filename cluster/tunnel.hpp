@@ -32,6 +32,9 @@ struct tunnel_stats {
   std::atomic<uint64_t> bytes_in{0};     ///< bytes from the network side
   std::atomic<uint64_t> bytes_out{0};    ///< bytes to the network side
   std::atomic<uint64_t> refused{0};      ///< handshakes refused (a key that is not the cluster's)
+  /// Member side: handshakes that failed since the last one that succeeded. A wrong key fails
+  /// every time; a reset while a link comes back fails once and is followed by a success.
+  std::atomic<uint64_t> refused_in_a_row{0};
   std::atomic<uint64_t> failed{0};       ///< handshakes that failed otherwise (not a Lantern tunnel)
   std::atomic<uint64_t> gaps{0};         ///< connections closed on a sequence gap
   std::atomic<uint64_t> capped{0};       ///< opens refused: the peer had max_connections_per_peer open

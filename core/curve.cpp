@@ -5,6 +5,9 @@
 #include <openssl/sha.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -40,32 +43,47 @@ result<curve_keys> make_keys() {
 
 status write_key_file(const std::string& path, const curve_keys& keys) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return make_error(errc::io, "cannot create " + path + (errno == EEXIST ? " (it exists; keys are never overwritten)" : ""));
+  if (fd < 0)
+    return make_error(errc::io, "cannot create " + path +
+                                    (errno == EEXIST ? " (it exists; keys are never overwritten)"
+                                                     : std::string(": ") + std::strerror(errno)));
   const std::string text = "# Lantern cluster key: every node of the cluster needs this file; keep it secret.\n"
                            "public = \"" + keys.public_key + "\"\nsecret = \"" + keys.secret_key + "\"\n";
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int err = errno;
   ::close(fd);
-  if (!ok) return make_error(errc::io, "cannot write " + path);
+  if (!ok) {
+    ::unlink(path.c_str());  // a half-written key would block `lantern keys` (it never overwrites)
+    return make_error(errc::io, "cannot write " + path + ": " + std::strerror(err));
+  }
   return {};
 }
 
-result<curve_keys> read_key_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(errc::io, "cannot read the key file " + path);
+result<curve_keys> parse_key_file(std::string_view text, const std::string& path) {
+  if (text.size() > max_key_file_bytes)
+    return make_error(errc::config, path + ": " + std::to_string(text.size()) + " bytes; a key file has about 190 (run `lantern keys`)");
+  auto trim = [](std::string_view s) {
+    const auto a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+    return a == std::string_view::npos ? std::string_view() : s.substr(a, b - a + 1);
+  };
   curve_keys k;
-  std::string line;
-  for (int n = 1; std::getline(in, line) && n <= 64; ++n) {
+  size_t n = 0;
+  for (size_t at = 0; at <= text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = trim(text.substr(at, end - at));
+    at = end + 1;
+    ++n;
     if (line.empty() || line[0] == '#') continue;
     const auto eq = line.find('=');
-    if (eq == std::string::npos) return make_error(errc::config, path + ":" + std::to_string(n) + ": not a Lantern key file (run `lantern keys`)");
-    auto trim = [](std::string s) {
-      const auto a = s.find_first_not_of(" \t\""), b = s.find_last_not_of(" \t\"\r");
-      return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-    };
-    const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-    if (key == "public") k.public_key = value;
-    else if (key == "secret") k.secret_key = value;
-    else return make_error(errc::config, path + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+    if (eq == std::string_view::npos)
+      return make_error(errc::config, path + ":" + std::to_string(n) + ": not a Lantern key file (run `lantern keys`)");
+    const std::string_view key = trim(line.substr(0, eq));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    if (key == "public") k.public_key = std::string(value);
+    else if (key == "secret") k.secret_key = std::string(value);
+    else return make_error(errc::config, path + ":" + std::to_string(n) + ": unknown key '" + std::string(key) + "'");
   }
   if (!z85_key(k.public_key) || !z85_key(k.secret_key))
     return make_error(errc::config, path + ": public and secret must each be 40 Z85 characters (run `lantern keys`)");
@@ -73,6 +91,15 @@ result<curve_keys> read_key_file(const std::string& path) {
   if (zmq_curve_public(derived, k.secret_key.c_str()) != 0 || k.public_key != derived)
     return make_error(errc::config, path + ": the public key does not belong to the secret key");
   return k;
+}
+
+result<curve_keys> read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(errc::io, "cannot read the key file " + path + ": " + std::strerror(errno));
+  std::string text(max_key_file_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));  // never more than that: /dev/zero is not a key
+  text.resize(static_cast<size_t>(in.gcount()));
+  return parse_key_file(text, path);
 }
 
 void curve_server(zmq::socket_t& s, const curve_keys& keys) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <zmq.hpp>
 
@@ -40,9 +41,14 @@ result<curve_keys> make_keys();
 ///   secret = "<40 characters>"
 status write_key_file(const std::string& path, const curve_keys& keys);
 
-/// Reads a key file written by write_key_file. Errors name the file: missing, not a key file,
-/// a key that is not 40 Z85 characters, or a public key that does not match the secret.
+/// Reads a key file written by write_key_file (at most max_key_file_bytes are read). Errors
+/// name the file: missing, not a key file, a key that is not 40 Z85 characters, or a public
+/// key that does not match the secret.
 result<curve_keys> read_key_file(const std::string& path);
+/// The same from the file's text (blank lines, comments, CRLF, spaces and quotes as TOML
+/// allows them); `path` names it in errors. The fuzzed decoder.
+result<curve_keys> parse_key_file(std::string_view text, const std::string& path);
+inline constexpr size_t max_key_file_bytes = 4096;
 
 /// Makes `s` a CURVE server with `keys` (before bind).
 void curve_server(zmq::socket_t& s, const curve_keys& keys);

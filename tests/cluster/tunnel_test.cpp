@@ -157,10 +157,27 @@ TEST_F(Tunnel, MalformedFramesAreDroppedAndTheTunnelGoesOn) {
   EXPECT_EQ(got[0], header(3, 'c', 0)) << "data for an unknown connection is answered with a close";
   EXPECT_EQ(caf.accept_all(500), 0u) << "nothing malformed reached CAF";
   send(header(4, 'o', 0));
-  std::string ok = "still here";
+  std::string empty, ok = "still here";
+  send(header(4, 'd', 0), &empty);  // empty data would close the connection to CAF: dropped
   send(header(4, 'd', 0), &ok);
   ASSERT_EQ(caf.accept_all(3000), 1u);
   EXPECT_EQ(caf.read(0, ok.size(), 3000), ok);
+  EXPECT_FALSE(caf.closed(0, 300)) << "the connection is still open";
+}
+
+TEST_F(Tunnel, AConnectionCafClosedIsNotLeftOpenBehindItsBack) {
+  send(header(9, 'o', 0));
+  ASSERT_EQ(caf.accept_all(3000), 1u);
+  ::close(caf.accepted[0]);
+  caf.accepted.clear();
+  auto got = next();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0], header(9, 'c', 0)) << "the peer hears that CAF closed it";
+  // A stream socket opens again by itself what it connected: the tunnel closes such a
+  // connection at once, and it does not come back again and again.
+  const size_t again = caf.accept_all(3000);
+  EXPECT_LE(again, 1u) << "no reconnection loop";
+  for (size_t i = 0; i < again; ++i) EXPECT_TRUE(caf.closed(i, 2000)) << "a connection nobody uses is closed";
 }
 
 TEST_F(Tunnel, OnePeerCannotHoldMoreThanItsShareOfConnections) {

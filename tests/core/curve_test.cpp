@@ -66,6 +66,18 @@ TEST(Curve, ABadKeyFileIsAnErrorThatNamesTheFileAndTheFault) {
   EXPECT_NE(missing.error().message.find(path), std::string::npos);
 }
 
+TEST(Curve, AKeyFileEditedByHandStillReadsAndAHugeOneIsRefusedUnread) {
+  const auto k = make_keys().value();
+  auto r = parse_key_file("  # indented comment\r\n\r\n   \npublic = '" + k.public_key + "'\r\n secret=\"" +
+                              k.secret_key + "\"  \r\n",
+                          "edited.key");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->secret_key, k.secret_key);
+  auto zero = read_key_file("/dev/zero");  // a path to an endless file: bounded, then refused
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("/dev/zero"), std::string::npos) << zero.error().message;
+}
+
 TEST(Curve, TheTokenGivesTheSameKeyEverywhereAndAnotherTokenAnother) {
   EXPECT_EQ(keys_from_token("t1").secret_key, keys_from_token("t1").secret_key);
   EXPECT_EQ(keys_from_token("t1").public_key, keys_from_token("t1").public_key);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "annotators/wire.hpp"
+#include "core/curve.hpp"
 
 namespace {
 
@@ -62,6 +63,13 @@ int main(int argc, char** argv) {
           std::string(1, '\1') + R"({"type": "obs", "text": "A vault.", "caption": "You open it.", "candidates": ["look",
               "go north"], "reward": 1.0, "terminated": true, "success": true, "score": 1})" + "\n--\n" +
               std::string(12, '\3') + "\n--\n" + std::string(8, '\0'));
+  }
+  {  // key files: the token-derived key of "fuzz seed" (not a secret), as written and as edited
+    const auto k = core::keys_from_token("fuzz seed");
+    write(root / "key_file", "made", "# Lantern cluster key: every node of the cluster needs this file; keep it secret.\n"
+                                     "public = \"" + k.public_key + "\"\nsecret = \"" + k.secret_key + "\"\n");
+    write(root / "key_file", "edited", "# a key file with CRLF and quotes\r\npublic = '" + k.public_key +
+                                           "'\r\n\r\n  secret=\"" + k.secret_key + "\"\r\n");
   }
   {  // configs
     write(root / "config", "train", "[train]\nsteps = 300000\nseed = 3\n[appo]\nlr = 0.001\n[reward]\nmodel = \"retrieval\"\n"
