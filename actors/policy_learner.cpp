@@ -56,6 +56,8 @@ struct learner_state {
   uint64_t fail_at_update = 0;
   uint64_t env_steps = 0, updates = 0, episodes = 0, successes_total = 0, reward_version = 0;
   uint64_t weights_sent = 0, weights_skipped = 0;
+  std::string weights_bytes;                 // the policy's weights, serialised once per version
+  uint64_t weights_bytes_version = ~uint64_t{0};
   std::deque<float> recent_returns;
   std::deque<uint8_t> recent_success;
   double lag_sum = 0, policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
@@ -66,6 +68,15 @@ constexpr uint64_t all_nodes = ~uint64_t{0};
 
 bool node_paused(const learner_state& st, uint64_t node) {
   return st.paused_nodes.count(all_nodes) || st.paused_nodes.count(node);
+}
+
+// The current weights, serialised once per version however many runners are sent them.
+const std::string& current_weights(learner_state& st) {
+  if (st.weights_bytes_version != st.appo->version()) {
+    st.weights_bytes = st.pol->weights();
+    st.weights_bytes_version = st.appo->version();
+  }
+  return st.weights_bytes;
 }
 
 // The answer to a rollout of `runner`: with the newest weights when the runner's are
@@ -81,7 +92,7 @@ rollout_ack ack_for(learner_state& st, uint64_t runner) {
   ++st.weights_sent;
   ++it->second.status.weights;
   it->second.weights_version = now;
-  ack.weights = policy_weights{now, st.pol->weights()};
+  ack.weights = policy_weights{now, current_weights(st)};
   return ack;
 }
 
@@ -129,7 +140,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         entry.weights_version = st.appo->version();
         entry.status.weights = 1;
         ++st.weights_sent;
-        self->send(who, policy_weights{st.appo->version(), st.pol->weights()});
+        self->send(who, policy_weights{st.appo->version(), current_weights(st)});
         if (node_paused(st, id >> 24)) {
           entry.status.paused = true;
           self->send(who, pause_atom::value, true);

@@ -345,9 +345,10 @@ void control_server::routes() {
     size_t n = 50;
     if (req.has_param("n")) {
       const std::string v = req.get_param_value("n");
-      if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
+      if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(v) < 1 || std::stoul(v) > 200)
         return fail(res, 400, "n is a number from 1 to 200");
-      n = std::min<size_t>(200, std::max<size_t>(1, std::stoul(v)));
+      n = std::stoul(v);
     }
     with_run(res, [&](actors::run_control& run) {
       auto c = run.captions(n);

@@ -64,8 +64,9 @@ def main():
         status, caps = call(url, "/api/captions?n=5", token)
         check(status == 200 and 0 < len(caps) <= 5 and {"caption", "label", "backend", "prompt_version"} <= set(caps[0]),
               f"GET /api/captions gives the latest labels with provenance ({caps[:1]})")
-        status, _ = call(url, "/api/captions?n=abc", token)
-        check(status == 400, "a bad n is a 400")
+        for bad in ("abc", "0", "201", "9999", "-1", ""):
+            status, _ = call(url, f"/api/captions?n={bad}", token)
+            check(status == 400, f"n={bad!r} is a 400 (n is 1 to 200, as documented)")
 
         # pause: the step counter stops; resume: it goes on
         status, r = call(url, "/api/pause", token, "POST")
