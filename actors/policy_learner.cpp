@@ -79,20 +79,26 @@ const std::string& current_weights(learner_state& st) {
   return st.weights_bytes;
 }
 
+// The newest weights for a runner, counted as sent to it (after its first, the versions it
+// never got are counted as skipped).
+policy_weights newest_for(learner_state& st, learner_state::runner_entry& e) {
+  const uint64_t now = st.appo->version();
+  if (e.status.weights > 0) st.weights_skipped += now - e.weights_version - 1;
+  ++st.weights_sent;
+  ++e.status.weights;
+  e.weights_version = now;
+  return {now, current_weights(st)};
+}
+
 // The answer to a rollout of `runner`: with the newest weights when the runner's are
 // weights_every or more versions old. Nothing else carries weights after a join, so what a
 // runner is sent is bounded by what it sends (train.max_in_flight rollouts), whatever its link.
 rollout_ack ack_for(learner_state& st, uint64_t runner) {
   rollout_ack ack;
   auto it = st.runners.find(runner);
-  const uint64_t now = st.appo->version();
-  if (it == st.runners.end() || now < it->second.weights_version + static_cast<uint64_t>(st.weights_every))
-    return ack;
-  st.weights_skipped += now - it->second.weights_version - 1;
-  ++st.weights_sent;
-  ++it->second.status.weights;
-  it->second.weights_version = now;
-  ack.weights = policy_weights{now, current_weights(st)};
+  if (it != st.runners.end() &&
+      st.appo->version() >= it->second.weights_version + static_cast<uint64_t>(st.weights_every))
+    ack.weights = newest_for(st, it->second);
   return ack;
 }
 
@@ -137,10 +143,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         entry.status.node = id >> 24;
         entry.last = clock_type::now();
         st.counts.erase(id);
-        entry.weights_version = st.appo->version();
-        entry.status.weights = 1;
-        ++st.weights_sent;
-        self->send(who, policy_weights{st.appo->version(), current_weights(st)});
+        self->send(who, newest_for(st, entry));
         if (node_paused(st, id >> 24)) {
           entry.status.paused = true;
           self->send(who, pause_atom::value, true);

@@ -132,7 +132,6 @@ void annotator_service::io_loop() {
       } catch (const zmq::error_t& e) {  // a handshake that went away mid-answer: the service goes on
         spdlog::warn("annotator service: ZAP: {}", e.what());
       }
-      refused_ = zap_->refused();
     }
     if (items[0].revents & ZMQ_POLLIN) {
       for (int burst = 0; burst < 256; ++burst) {

@@ -51,8 +51,6 @@ class annotator_service {
   static core::result<std::unique_ptr<annotator_service>> start(const core::config& cfg, const std::string& bind,
                                                                  zmq::context_t& ctx, core::metrics_registry& metrics,
                                                                  const core::curve_keys* curve = nullptr);
-  /// Handshakes refused for want of the cluster's key (0 without CURVE).
-  uint64_t refused() const { return refused_.load(); }
   /// Where clients connect (a tcp port 0 or * is resolved to the port chosen).
   const std::string& endpoint() const { return endpoint_; }
   const label_store& store() const { return *store_; }
@@ -107,7 +105,6 @@ class annotator_service {
   std::string source_, reuse_from_;
   std::unique_ptr<core::zap_gate> zap_;  // declared before router_: it must exist when router_ binds
   std::unique_ptr<zmq::socket_t> router_;
-  std::atomic<uint64_t> refused_{0};
 
   // io thread only
   std::unordered_map<std::string, pending> pending_;

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <set>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -62,9 +61,10 @@ void common_options(zmq::socket_t& s) {
   s.set(zmq::sockopt::maxmsgsize, max_frame);
 }
 
-void send_stream(zmq::socket_t& s, const std::string& id, const void* data, size_t size) {
+// An empty message closes a stream socket's connection.
+void close_stream(zmq::socket_t& s, const std::string& id) {
   s.send(zmq::buffer(id), zmq::send_flags::sndmore);
-  s.send(zmq::const_buffer(data, size), zmq::send_flags::none);
+  s.send(zmq::str_buffer(""), zmq::send_flags::none);
 }
 
 void send_stream(zmq::socket_t& s, const std::string& id, zmq::message_t& bytes) {
@@ -191,7 +191,6 @@ struct tunnel_server::impl {
   };
   std::map<std::string, conn> by_back;                             // loopback id -> connection
   std::map<std::pair<std::string, uint32_t>, std::string> by_key;  // (peer, n) -> loopback id
-  std::set<std::string> closing;                                   // closed before CAF accepted them
   uint64_t next_id = 0;
 };
 
@@ -230,8 +229,7 @@ void tunnel_server::loop() {
   auto close_back = [&](const std::string& id) {
     auto it = m.by_back.find(id);
     if (it == m.by_back.end()) return;
-    if (it->second.connected) send_stream(m.back, id, nullptr, 0);  // an empty message closes it
-    else m.closing.insert(id);  // closed when CAF's accept is announced
+    if (it->second.connected) close_stream(m.back, id);  // else closed when CAF's accept is announced
     m.by_key.erase({it->second.peer, it->second.n});
     m.by_back.erase(it);
   };
@@ -310,8 +308,7 @@ void tunnel_server::loop() {
                 // A connection the member closed before CAF accepted it, or one ZeroMQ opened
                 // again by itself after CAF closed it (a stream socket reconnects what it
                 // connected): closed at once, so that no connection to CAF is left idle.
-                m.closing.erase(id);
-                send_stream(m.back, id, nullptr, 0);
+                close_stream(m.back, id);
                 return;
               }
               auto& c = it->second;
@@ -389,7 +386,7 @@ void tunnel_client::loop() {
     auto it = m.by_local.find(id);
     if (it == m.by_local.end()) return;
     if (tell_head) m.remote.send(zmq::buffer(frame(it->second.n, 'c', 0)), zmq::send_flags::dontwait);
-    send_stream(m.local, id, nullptr, 0);
+    close_stream(m.local, id);
     m.by_n.erase(it->second.n);
     m.by_local.erase(it);
   };
