@@ -1,11 +1,12 @@
 // Rollouts between two processes over loopback, as a runner sends them to a remote learner:
-// Lantern's link (a typed rollout_msg sent to a remote actor through the CURVE tunnel, decoded
-// into a typed rollout_msg by CAF, acknowledged with a typed rollout_ack) against raw ZeroMQ
+// Lantern's link (a typed rollout_msg sent to a remote actor's proxy, carried by the bridges of
+// both processes with CURVE, delivered to the actor as a typed rollout_msg, acknowledged with a
+// typed rollout_ack the same way: cluster/bridge.hpp) against raw ZeroMQ
 // doing the same work (DEALER -> ROUTER with CURVE and the same keys; every rollout serialised
 // with the same CAF binary serializer on send and decoded into a rollout_msg on receipt, every
 // ack serialised and decoded too), same payload, same window of unacknowledged rollouts, one
-// run, printed as a ratio. Lantern's link without CURVE (CAF's middleman directly) is printed
-// for reference. The rollout is real: 32 steps of 16 TextWorld envs (text, candidates,
+// run, printed as a ratio. Lantern's link without CURVE (cluster.curve = false) is printed for
+// reference. The rollout is real: 32 steps of 16 TextWorld envs (text, candidates,
 // captions). The sender is a second process (this binary again, started with --send).
 //
 //   build/bin/cluster_bench [--rollouts 1000] [--window 2]
@@ -21,11 +22,11 @@
 #include <thread>
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
 #include <zmq.hpp>
 
 #include "actors/protocol.hpp"
-#include "cluster/tunnel.hpp"
+#include "cluster/bridge.hpp"
+#include "cluster/cluster.hpp"
 #include "core/config.hpp"
 #include "core/curve.hpp"
 #include "core/rng.hpp"
@@ -79,9 +80,8 @@ bool decode(caf::actor_system& sys, const zmq::message_t& bytes, T& out) {
 
 caf::actor_system_config& configured(caf::actor_system_config& cfg) {
   actors::add_message_types(cfg);
-  cfg.load<caf::io::middleman>();
+  cluster::add_node_identity(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
-  cfg.set("middleman.workers", size_t{0});  // as Lantern's nodes run (cluster.middleman_workers)
   return cfg;
 }
 
@@ -90,22 +90,22 @@ const core::curve_keys& keys() {
   return k;
 }
 
-// transport: "lantern" (CAF through the CURVE tunnel), "caf" (CAF's middleman directly) or
-// "zmq" (raw ZeroMQ with CURVE, serialising and decoding as CAF does).
+cluster::bridge_options link(bool curve) {
+  cluster::bridge_options o;
+  o.curve = curve;
+  o.keys = keys();
+  return o;
+}
+
+// transport: "lantern" (the bridge with CURVE), "plain" (the bridge without) or "zmq" (raw
+// ZeroMQ with CURVE, serialising and decoding as the bridge does).
 int sender(const std::string& transport, int port, int rollouts, int window) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configured(cfg)};
   const auto msg = make_rollout();
-  if (transport == "caf" || transport == "lantern") {
-    std::unique_ptr<cluster::tunnel_client> tunnel;
-    uint16_t at = static_cast<uint16_t>(port);
-    if (transport == "lantern") {
-      auto t = cluster::tunnel_client::start("127.0.0.1:" + std::to_string(port), keys());
-      if (!t) return 1;
-      tunnel = std::move(t.value());
-      at = tunnel->local_port();
-    }
-    auto sink = sys.middleman().remote_actor("127.0.0.1", at);
+  if (transport == "plain" || transport == "lantern") {
+    auto b = cluster::bridge::start(sys, link(transport == "lantern"));
+    auto sink = b->connect({"127.0.0.1", static_cast<uint16_t>(port)}, std::chrono::seconds(10));
     if (!sink) return 1;
     caf::scoped_actor self{sys};
     int sent = 0, acked = 0;
@@ -154,9 +154,9 @@ pid_t start_sender(const std::string& transport, int port, int rollouts, int win
   return pid;
 }
 
-// Seconds from the first rollout received to the last, through CAF (tunnelled: through CURVE);
-// 0 if a rollout arrived with another size.
-double receive_caf(int rollouts, int window, bool tunnelled, size_t steps) {
+// Seconds from the first rollout received to the last, through the bridge (with or without
+// CURVE); 0 if a rollout arrived with another size.
+double receive_bridge(int rollouts, int window, bool curve, size_t steps) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configured(cfg)};
   std::atomic<int> received{0}, wrong{0};
@@ -169,23 +169,19 @@ double receive_caf(int rollouts, int window, bool tunnelled, size_t steps) {
       return actors::rollout_ack{};
     }};
   });
-  auto port = sys.middleman().publish(sink, 0, "127.0.0.1", true);
-  if (!port) return 0;
-  std::unique_ptr<cluster::tunnel_server> tunnel;
-  int visible = *port;
-  if (tunnelled) {
-    auto t = cluster::tunnel_server::start("127.0.0.1:0", *port, keys());
-    if (!t) return 0;
-    tunnel = std::move(t.value());
-    visible = tunnel->port();
+  double secs = 0;
+  {
+    auto b = cluster::bridge::start(sys, link(curve));
+    auto port = b->listen({"127.0.0.1", 0}, sink);
+    if (!port) return 0;
+    pid_t child = start_sender(curve ? "lantern" : "plain", *port, rollouts, window);
+    while (received < rollouts) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    const auto end = clock_type::now().time_since_epoch().count();
+    ::waitpid(child, nullptr, 0);
+    secs = static_cast<double>(end - first_ns) * 1e-9;
   }
-  pid_t child = start_sender(tunnelled ? "lantern" : "caf", visible, rollouts, window);
-  while (received < rollouts) std::this_thread::sleep_for(std::chrono::microseconds(200));
-  const auto end = clock_type::now().time_since_epoch().count();
-  ::waitpid(child, nullptr, 0);
-  (void)sys.middleman().unpublish(sink, *port);
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
-  return wrong ? 0.0 : static_cast<double>(end - first_ns) * 1e-9;
+  return wrong ? 0.0 : secs;
 }
 
 // The same through raw ZeroMQ with CURVE: each rollout decoded into a rollout_msg, each ack a
@@ -243,11 +239,11 @@ int main(int argc, char** argv) {
     steps = m.action.size();
   }
   // The first message is not timed (connection set-up): rates are over rollouts - 1.
-  const double lantern_s = receive_caf(rollouts, window, true, steps);
+  const double lantern_s = receive_bridge(rollouts, window, true, steps);
   const double zmq_s = receive_zmq(rollouts, window, steps);
-  const double caf_s = receive_caf(rollouts, window, false, steps);
+  const double caf_s = receive_bridge(rollouts, window, false, steps);
   if (lantern_s <= 0 || zmq_s <= 0 || caf_s <= 0) {
-    std::fprintf(stderr, "cluster_bench: a transfer failed (no publish, or a rollout that did not decode whole)\n");
+    std::fprintf(stderr, "cluster_bench: a transfer failed (no listener, or a rollout that did not decode whole)\n");
     return 1;
   }
   const double lantern_rate = (rollouts - 1) / lantern_s, zmq_rate = (rollouts - 1) / zmq_s,
@@ -261,7 +257,7 @@ int main(int argc, char** argv) {
   std::printf("{\"name\": \"rollout_payload\", \"value\": %zu, \"unit\": \"bytes\", \"steps\": 32, \"envs\": 16}\n", payload);
   line("rollouts_lantern_link_curve", lantern_rate);
   line("rollouts_zmq_curve_same_work", zmq_rate);
-  line("rollouts_caf_direct_no_curve", caf_rate);
+  line("rollouts_lantern_link_no_curve", caf_rate);
   std::printf("{\"name\": \"lantern_link_over_zmq\", \"value\": %.3f, \"unit\": \"ratio\", \"aim\": 0.8}\n",
               lantern_rate / zmq_rate);
   return 0;

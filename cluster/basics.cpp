@@ -9,8 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <caf/io/all.hpp>
-
+#include "cluster/bridge.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/control.hpp"
 
@@ -20,21 +19,17 @@ void add_cluster_options(core::schema& s) {
   add_control_options(s);
   s.string("cluster.token", "", "the cluster token (prefer cluster.token_file or $LANTERN_CLUSTER_TOKEN)");
   s.string("cluster.token_file", "", "file holding the cluster token (its first line)");
-  s.integer("cluster.heartbeat_ms", 1000, "middleman heartbeat interval between nodes (ms)", 50, 600000);
+  s.integer("cluster.heartbeat_ms", 1000, "a ping between linked nodes this often (ms)", 50, 600000);
   s.integer("cluster.connection_timeout_ms", 8000, "a peer silent this long is declared lost (ms)", 200, 3600000);
   s.integer("cluster.request_timeout_ms", 10000, "timeout of every request between nodes (ms)", 100, 3600000);
   s.real("cluster.rejoin_seconds", 1.0, "seconds between attempts to reach a lost head", 0.05);
-  // CAF 0.17.6 with deserializing worker threads (its default) lost messages from newly
-  // connected nodes under load here (2 of 8 `envs list` answers with 2 workers, 0 of 8 with 0).
-  s.integer("cluster.middleman_workers", 0,
-            "threads that deserialize messages from other nodes (0: the I/O thread; -1: CAF's default)", -1, 64);
   s.string("cluster.annotator_bind", "tcp://127.0.0.1:7710", "where an annotator node's ZeroMQ service listens");
   s.string("cluster.annotator_advertise", "",
            "the endpoint other nodes use for this annotator (empty: annotator_bind; set it when binding 0.0.0.0)");
   s.boolean("cluster.curve", true,
-            "links between nodes go through a ZeroMQ CURVE tunnel with the cluster's key (cluster.key_file, else "
-            "derived from the token): a peer without it is refused by the handshake before any byte reaches CAF "
-            "(every node and command needs the same; off: CAF's own unprotected link, for measurements only)");
+            "links between nodes are CURVE-encrypted with the cluster's key (cluster.key_file, else derived from "
+            "the token): a peer without it is refused by the handshake before any byte reaches a decoder (every "
+            "node and command needs the same; off: plain ZeroMQ, for measurements only)");
   s.string("cluster.key_file", "",
            "the cluster's CURVE key pair, made by `lantern keys` (every node and command needs the same file; "
            "empty: the key is derived from the cluster token)");
@@ -76,7 +71,7 @@ core::result<std::string> load_token(const core::config& cfg) {
 
 core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types) {
   if (with_message_types) actors::add_message_types(ccfg);
-  ccfg.load<caf::io::middleman>();
+  add_node_identity(ccfg);
   if (cfg.boolean("cluster.tls"))
     return core::make_error(core::errc::config,
                             "key 'cluster.tls' (" + cfg.origin("cluster.tls") +
@@ -84,13 +79,7 @@ core::status configure_system(caf::actor_system_config& ccfg, const core::config
                                 "dropped every other link of a node); links between nodes use CURVE: make the "
                                 "cluster's key with `lantern keys --out FILE` and set cluster.key_file on every node "
                                 "(docs/cluster.md)");
-  ccfg.set("middleman.heartbeat-interval",
-           caf::timespan{std::chrono::milliseconds(cfg.integer("cluster.heartbeat_ms"))});
-  ccfg.set("middleman.connection-timeout",
-           caf::timespan{std::chrono::milliseconds(cfg.integer("cluster.connection_timeout_ms"))});
   ccfg.set("logger.verbosity", caf::atom("quiet"));
-  if (cfg.integer("cluster.middleman_workers") >= 0)
-    ccfg.set("middleman.workers", static_cast<size_t>(cfg.integer("cluster.middleman_workers")));
   return {};
 }
 
@@ -104,12 +93,15 @@ core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::
 
 bool curve_on(const core::config& cfg) { return cfg.boolean("cluster.curve"); }
 
-caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at) {
-  return sys.middleman().publish(who, at.port, at.host.c_str(), true);
-}
-
-caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at) {
-  return sys.middleman().remote_actor(at.host, at.port);
+core::result<bridge_options> link_options(const core::config& cfg, const std::string& token) {
+  bridge_options o;
+  o.curve = curve_on(cfg);
+  o.heartbeat = std::chrono::milliseconds(cfg.integer("cluster.heartbeat_ms"));
+  o.timeout = std::chrono::milliseconds(cfg.integer("cluster.connection_timeout_ms"));
+  auto keys = cluster_keys(cfg, token);
+  if (!keys) return keys.error();
+  o.keys = keys.value();
+  return o;
 }
 
 bool reachable(const address& a, std::chrono::milliseconds timeout) {

@@ -1,6 +1,6 @@
 // cluster/cluster.hpp: Lantern across nodes (docs/cluster.md). One `lantern node` process per
 // machine with a set of roles. The head runs the learners and publishes the directory actor
-// through CAF's middleman; other nodes join it with the cluster token, get the run's config and
+// through its bridge (cluster/bridge.hpp: ZeroMQ with CURVE); other nodes join it with the cluster token, get the run's config and
 // the learner's handle, and start their env runners (role envs) or register their annotator
 // service's ZeroMQ endpoint (role annotator). Every node has a gateway: `lantern envs attach`
 // makes one connect runners to an environment server in any language (envs/external/).
@@ -22,6 +22,7 @@
 
 #include "actors/protocol.hpp"
 #include "actors/training.hpp"
+#include "cluster/bridge.hpp"
 #include "cluster/control.hpp"
 #include "core/config.hpp"
 #include "core/curve.hpp"
@@ -45,25 +46,22 @@ core::result<address> parse_address(const std::string& text);
 /// cluster.token_file. An error if none is set (every node and command needs it).
 core::result<std::string> load_token(const core::config& cfg);
 
-/// Loads the middleman, turns heartbeats and the
-/// connection timeout on (cluster.*), registers Lantern's message types. Call on every process
-/// before its actor system starts. cluster.tls = true is an error that says what replaced it.
+/// Registers Lantern's message types and quiets CAF's logger. Call on every process before its
+/// actor system starts. cluster.tls = true is an error that says what replaced it.
 core::status configure_system(caf::actor_system_config& ccfg, const core::config& cfg, bool with_message_types = true);
 
-/// True if links between nodes go through the CURVE tunnel (cluster/tunnel.hpp): cluster.curve.
+/// True if links between nodes are CURVE-encrypted (cluster/bridge.hpp): cluster.curve.
 bool curve_on(const core::config& cfg);
 
 /// The cluster's CURVE key pair: from cluster.key_file (`lantern keys`) when set, else derived
 /// from the token. An error names cluster.key_file and what is wrong with the file.
 core::result<core::curve_keys> cluster_keys(const core::config& cfg, const std::string& token);
 
-/// Publishes `who` on `at` through CAF's middleman; returns the port.
-caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& who, const address& at);
-/// Connects to the actor published on `at`.
-caf::expected<caf::actor> connect(caf::actor_system& sys, const address& at);
+/// A bridge's options from cluster.* (curve, heartbeat_ms, connection_timeout_ms) and the keys.
+core::result<bridge_options> link_options(const core::config& cfg, const std::string& token);
 
-/// True if a TCP connection to `a` opens within `timeout` (CAF's own connect can block for
-/// minutes on a cut link, so a node probes first).
+/// True if a TCP connection to `a` opens within `timeout` (a member probes before it connects,
+/// to say that the head is not reachable rather than wait for a timeout).
 bool reachable(const address& a, std::chrono::milliseconds timeout);
 
 /// Roles of a node, from "head,learner,envs,annotator"; an unknown role is an error.

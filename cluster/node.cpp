@@ -1,13 +1,11 @@
 // The head's hooks, a member node's life, and the operator's control client.
 #include <thread>
 
-#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
 #include "annotators/service.hpp"
 #include "cluster/detail.hpp"
-#include "cluster/tunnel.hpp"
 
 #include <sstream>
 
@@ -30,17 +28,17 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
                                   std::shared_ptr<head_control> control) {
   auto shared = std::make_shared<head_setup>(std::move(setup));
   auto port = std::make_shared<uint16_t>(0);
-  auto server = std::make_shared<std::unique_ptr<tunnel_server>>();
+  auto link = std::make_shared<std::unique_ptr<bridge>>();
   actors::training_hooks h;
   h.local_runners = shared->here.envs ? -1 : 0;
   h.remote_annotator = !shared->here.annotator;
-  // One key pair for the tunnel and the annotator nodes' services (a bad cluster.key_file stops
+  // One key pair for the links and the annotator nodes' services (a bad cluster.key_file stops
   // the run before any step, with the file named).
   auto keys = std::make_shared<core::result<core::curve_keys>>(cluster_keys(*shared->cfg, shared->token));
   if (*keys && curve_on(*shared->cfg) && h.remote_annotator) h.annotator_keys = keys->value();
   // configure_system's errors (cluster.tls) are found earlier in `lantern node`.
   h.configure = [shared](caf::actor_system_config& ccfg) { (void)configure_system(ccfg, *shared->cfg, false); };
-  h.started = [shared, port, server, on_published, control, keys](caf::actor_system& sys, const caf::actor& learner,
+  h.started = [shared, port, link, on_published, control, keys](caf::actor_system& sys, const caf::actor& learner,
                                                  const caf::actor& rewards) -> core::status {
     const auto& cfg = *shared->cfg;
     if (!*keys) return keys->error();
@@ -63,27 +61,21 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     caf::anon_send(gw, actors::join_atom::value, dir);  // where the gateway reports dropped envs
     sys.registry().put(directory_key, caf::actor_cast<caf::strong_actor_ptr>(dir));
     sys.registry().put(gateway_key, caf::actor_cast<caf::strong_actor_ptr>(gw));
-    // With cluster.curve, CAF listens on loopback only and the network sees the CURVE tunnel.
-    const bool curve = curve_on(cfg);
-    const address caf_at = curve ? address{"127.0.0.1", 0} : shared->listen;
-    auto published = publish(sys, dir, caf_at);
     auto refuse = [&](const std::string& why) {
       caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
       caf::anon_send(gw, actors::halt_atom::value);
       return core::make_error(core::errc::io, "cannot listen on " + shared->listen.to_string() + ": " + why);
     };
-    if (!published) return refuse(sys.render(published.error()));
-    *port = *published;
-    uint16_t visible = *published;
-    if (curve) {
-      auto t = tunnel_server::start(shared->listen.to_string(), *published, keys->value());
-      if (!t) {
-        (void)sys.middleman().unpublish(dir, *published);
-        return refuse(t.error().message);
-      }
-      visible = t.value()->port();
-      *server = std::move(t.value());
+    auto opts = link_options(cfg, shared->token);
+    if (!opts) return refuse(opts.error().message);
+    *link = bridge::start(sys, opts.value());
+    auto listening = (*link)->listen(shared->listen, dir);
+    if (!listening) {
+      link->reset();
+      return refuse(listening.error().message);
     }
+    *port = listening.value();
+    const uint16_t visible = *port;
     if (on_published) on_published(visible);
     if (control) {  // the control API asks the directory, in this actor system, with a deadline
       auto ask = [&sys, dir, shared](const std::string& command, const std::vector<std::string>& args) {
@@ -115,14 +107,11 @@ actors::training_hooks head_hooks(head_setup setup, std::function<void(uint16_t)
     }
     return {};
   };
-  h.stopping = [port, server](caf::actor_system& sys) {
-    server->reset();  // no more connections from other nodes
+  h.stopping = [link](caf::actor_system& sys) {
+    link->reset();  // no more messages from other nodes; their proxies go down
     auto dir = caf::actor_cast<caf::actor>(sys.registry().get(directory_key));
     auto gw = caf::actor_cast<caf::actor>(sys.registry().get(gateway_key));
-    if (dir) {
-      (void)sys.middleman().unpublish(dir, *port);
-      caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
-    }
+    if (dir) caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
     if (gw) caf::anon_send(gw, actors::halt_atom::value);
     sys.registry().erase(directory_key);
     sys.registry().erase(gateway_key);
@@ -162,22 +151,16 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     if (service) service->stop();
     return 2;
   }
-  // With cluster.curve, CAF connects to a loopback port of this node's tunnel to the head.
-  std::unique_ptr<tunnel_client> tunnel;
-  address caf_join = setup.join;
-  if (curve_on(cfg)) {
-    auto t = tunnel_client::start(setup.join.to_string(), keys.value());
-    if (!t) {
-      spdlog::error("node {}: {}", setup.name, t.error().message);
-      if (service) service->stop();
-      return 2;
-    }
-    tunnel = std::move(t.value());
-    caf_join = {"127.0.0.1", tunnel->local_port()};
+  auto opts = link_options(cfg, setup.token);
+  if (!opts) {
+    spdlog::error("node {}: {}", setup.name, opts.error().message);
+    if (service) service->stop();
+    return 2;
   }
   int code = 0;
   {
     caf::actor_system sys{ccfg};
+    auto link = bridge::start(sys, opts.value());
     caf::scoped_actor self{sys};
     const auto rejoin = std::chrono::duration<double>(cfg.real("cluster.rejoin_seconds"));
     auto pause = [&] {
@@ -186,7 +169,7 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
     };
     bool waiting_said = false;
     while (!stop()) {
-      // Probe first: CAF's connect can block for minutes on a cut link.
+      // Probe first, to say so when the head is not there.
       if (!reachable(setup.join, std::chrono::milliseconds(1000))) {
         if (!waiting_said) spdlog::warn("node {}: the head at {} is not reachable; trying again", setup.name,
                                         setup.join.to_string());
@@ -194,17 +177,16 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         pause();
         continue;
       }
-      auto dir = connect(sys, caf_join);
-      if (!dir && tunnel && tunnel->stats().refused_in_a_row >= 2) {  // one failure may be a reset
-        spdlog::error("node {}: the head at {} refused this node: the CURVE handshake failed (not the cluster's "
-                    "key: a wrong cluster token or cluster.key_file, or a head with cluster.curve off)",
-                      setup.name, setup.join.to_string());
+      auto dir = link->connect(setup.join, request_timeout(cfg));
+      if (!dir && dir.error().code == core::errc::refused) {
+        spdlog::error("node {}: the head at {} refused this node: {}", setup.name, setup.join.to_string(),
+                      dir.error().message);
         code = 2;
         break;
       }
       if (!dir) {
         spdlog::warn("node {}: cannot reach the directory at {}: {}", setup.name, setup.join.to_string(),
-                     sys.render(dir.error()));
+                     dir.error().message);
         pause();
         continue;
       }
@@ -259,25 +241,15 @@ core::result<actors::control_reply> control(const core::config& cfg, const addre
   if (auto ok = configure_system(ccfg, cfg); !ok) return ok.error();
   if (!reachable(head, timeout))
     return core::make_error(core::errc::io, "the head at " + head.to_string() + " is not reachable");
-  std::unique_ptr<tunnel_client> tunnel;
-  address caf_head = head;
-  if (curve_on(cfg)) {
-    auto keys = cluster_keys(cfg, token);
-    if (!keys) return keys.error();
-    auto t = tunnel_client::start(head.to_string(), keys.value());
-    if (!t) return t.error();
-    tunnel = std::move(t.value());
-    caf_head = {"127.0.0.1", tunnel->local_port()};
-  }
+  auto opts = link_options(cfg, token);
+  if (!opts) return opts.error();
   caf::actor_system sys{ccfg};
-  auto dir = connect(sys, caf_head);
-  if (!dir && tunnel && tunnel->stats().refused_in_a_row >= 2)
-    return core::make_error(core::errc::io, "the head at " + head.to_string() +
-                                                " refused this client: the CURVE handshake failed (not the "
-                                                "cluster's key: a wrong cluster token or cluster.key_file, or a head "
-                                                "with cluster.curve off)");
-  if (!dir)
-    return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + sys.render(dir.error()));
+  auto link = bridge::start(sys, opts.value());
+  auto dir = link->connect(head, timeout);
+  if (!dir && dir.error().code == core::errc::refused)
+    return core::make_error(core::errc::io, "the head at " + head.to_string() + " refused this client: " +
+                                                dir.error().message);
+  if (!dir) return core::make_error(core::errc::io, "no directory at " + head.to_string() + ": " + dir.error().message);
   core::result<actors::control_reply> out = core::make_error(core::errc::timeout, "no answer");
   caf::scoped_actor self{sys};
   self->request(*dir, timeout, actors::control_request{token, command, args})

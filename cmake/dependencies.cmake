@@ -14,15 +14,12 @@ endif()
 # CAF 0.17: libcaf-dev ships neither a CMake config nor a pkg-config file.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
-find_library(CAF_IO_LIBRARY caf_io REQUIRED)
 add_library(CAF::core SHARED IMPORTED)
 set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES Threads::Threads)
-add_library(CAF::io SHARED IMPORTED)
-set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
-  INTERFACE_LINK_LIBRARIES CAF::core)
 # OpenSSL's libcrypto: SHA-256 for the token-derived CURVE key (core/curve.cpp). CAF's OpenSSL
-# module is not used: links between nodes are CURVE (docs/cluster.md).
+# module and its network layer (libcaf_io) are not used: links between nodes are Lantern's own
+# bridge over ZeroMQ with CURVE (cluster/bridge.hpp, docs/cluster.md).
 find_package(OpenSSL REQUIRED)
 
 if(LANTERN_BUILD_TESTS AND NOT LANTERN_FUZZ)

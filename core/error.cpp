@@ -10,6 +10,7 @@ const char* to_string(errc code) noexcept {
     case errc::not_found: return "not_found";
     case errc::parse: return "parse";
     case errc::timeout: return "timeout";
+    case errc::refused: return "refused";
     case errc::internal: return "internal";
   }
   return "unknown";

@@ -20,6 +20,7 @@ enum class errc {
   not_found,         ///< a named thing (env, key, file) does not exist
   parse,             ///< input text could not be parsed
   timeout,           ///< a deadline passed
+  refused,           ///< a peer refused this process (not the cluster's key, a wrong token)
   internal,          ///< an invariant was broken: a bug in Lantern
 };
 
