@@ -36,6 +36,10 @@ void add_cluster_options(core::schema& s) {
   s.boolean("cluster.tls", false,
             "removed: TLS through CAF's OpenSSL module dropped every other link of a node on one failed handshake; "
             "links use CURVE (`lantern keys`, cluster.key_file). true is refused with that advice");
+  // Keys of past releases: a saved run's config.toml that has them still resumes and evaluates.
+  s.retired("cluster.middleman_workers", "CAF's middleman no longer carries messages between nodes (cluster/bridge.hpp)");
+  for (const char* key : {"cluster.tls_ca", "cluster.tls_certificate", "cluster.tls_key"})
+    s.retired(key, "TLS between nodes was replaced by CURVE (cluster.key_file)");
   s.integer("cluster.attach_runners", 1, "runners per attached external env server (default of envs attach)", 1, 64);
   s.integer("cluster.attach_envs", 4, "envs per runner of an attached env server (default of envs attach)", 1, 1024);
 }

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
@@ -208,6 +210,16 @@ const option* schema::find(std::string_view key) const {
   return pos != options_.end() && pos->key == key ? &*pos : nullptr;
 }
 
+schema& schema::retired(std::string key, std::string why) {
+  retired_[std::move(key)] = std::move(why);
+  return *this;
+}
+
+const std::string* schema::retired_reason(std::string_view key) const {
+  auto it = retired_.find(key);
+  return it == retired_.end() ? nullptr : &it->second;
+}
+
 bool schema::is_table(std::string_view prefix) const {
   std::string p = std::string(prefix) + ".";
   auto pos = std::lower_bound(options_.begin(), options_.end(), p,
@@ -291,6 +303,10 @@ result<config> config::parse(const schema& s, std::string_view toml_text, const 
           continue;
         }
         const option* o = s.find(key);
+        if (!o && s.retired_reason(key)) {
+          spdlog::warn("{}: key '{}' is ignored: {}", where, key, *s.retired_reason(key));
+          continue;
+        }
         if (!o) {
           problems.push_back(where + ": unknown key '" + key + "'" + suggestion(s, key));
           continue;

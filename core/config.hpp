@@ -53,6 +53,12 @@ class schema {
                std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt);
   schema& string(std::string key, std::string def, std::string help, std::vector<std::string> choices = {});
 
+  /// A key that a past release had: a file that sets it (a saved run's config.toml, say) still
+  /// loads, with a warning that names the key and `why` it went; --set of it is an error.
+  schema& retired(std::string key, std::string why);
+  /// Why a retired key went, or nullptr if `key` was never retired.
+  const std::string* retired_reason(std::string_view key) const;
+
   /// Marks an existing key as one that may change while a run goes on; false if there is no such key.
   bool mark_live(std::string_view key);
   /// The option for a key, or nullptr.
@@ -66,6 +72,7 @@ class schema {
 
  private:
   std::vector<option> options_;  // kept sorted by key
+  std::map<std::string, std::string, std::less<>> retired_;
 };
 
 /// Resolved values: defaults, then the file, then the overrides, all validated.

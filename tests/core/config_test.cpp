@@ -53,6 +53,21 @@ TEST(Config, UnknownKeyIsAnErrorNamingKeyFileAndLine) {
   EXPECT_NE(c.error().message.find("did you mean 'env.rooms'"), std::string::npos);
 }
 
+TEST(Config, ARetiredKeyInAFileIsIgnoredButSettingItIsAnError) {
+  auto s = test_schema();
+  s.retired("env.doors", "rooms have no doors any more");
+  // A saved run's config from a past release still loads.
+  auto c = config::parse(s, "[env]\nrooms = 3\ndoors = 4\n", "runs/old/config.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->integer("env.rooms"), 3);
+  ASSERT_NE(s.retired_reason("env.doors"), nullptr);
+  EXPECT_EQ(s.retired_reason("env.rooms"), nullptr);
+  // Asking for it now is a mistake to report.
+  auto d = config::load(s, "", {"env.doors=4"});
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("unknown key 'env.doors'"), std::string::npos) << d.error().message;
+}
+
 TEST(Config, UnknownTableIsAnError) {
   auto s = test_schema();
   auto c = config::parse(s, "[nosuch]\nx = 1\n", "x.toml");
