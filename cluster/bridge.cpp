@@ -14,8 +14,8 @@
 // a byte sequence to the declared size before it checks).
 //
 // Threads: one I/O thread per bridge owns every ZeroMQ socket, decodes what peers send and
-// delivers it to local actors. The broker actor (what every proxy forwards to) serialises on a
-// CAF worker and hands the bytes to the I/O thread through a queue and an eventfd.
+// delivers it to local actors. A proxy serialises what is sent to it on the sender's thread and
+// hands the bytes to the I/O thread through a queue and an eventfd.
 #include "cluster/bridge.hpp"
 
 #include <sys/eventfd.h>
@@ -149,47 +149,50 @@ uint16_t port_of(const std::string& endpoint) {
   return static_cast<uint16_t>(std::strtoul(endpoint.substr(endpoint.rfind(':') + 1).c_str(), nullptr, 10));
 }
 
-// A remote actor, here: what is sent to it goes to the broker (as CAF's forwarding_actor_proxy
-// does). Once the proxy is down (its node lost), a request sent to it is answered at once with
-// request_receiver_down instead of waiting for its timeout. Links to remote actors are local
-// only: a linked actor hears of the proxy's end, the remote actor of nothing.
+// What a proxy hands its messages to (the bridge).
+struct forwarder {
+  virtual ~forwarder() = default;
+  virtual void forward(caf::strong_actor_ptr& src, const std::vector<caf::strong_actor_ptr>& stages,
+                       caf::strong_actor_ptr& dest, caf::message_id mid, const caf::message& content) = 0;
+};
+
+// A remote actor, here. What is sent to it is serialised at once, on the sender's thread, and
+// queued for the bridge's I/O thread (no actor hop in between). Once the proxy is down (its
+// node lost), a request sent to it is answered at once with request_receiver_down instead of
+// waiting for its timeout. Links to remote actors are local only: a linked actor hears of the
+// proxy's end, the remote actor of nothing.
 class link_proxy final : public caf::actor_proxy {
  public:
-  link_proxy(caf::actor_config& cfg, caf::actor broker) : caf::actor_proxy(cfg), broker_(std::move(broker)) {}
+  link_proxy(caf::actor_config& cfg, std::weak_ptr<forwarder> to) : caf::actor_proxy(cfg), to_(std::move(to)) {}
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* ctx) override {
-    caf::actor broker;
+    std::shared_ptr<forwarder> to;
     {
       std::lock_guard<std::mutex> g(mtx_);
-      broker = broker_;
+      to = to_.lock();
     }
-    if (!broker) {
+    if (!to) {
       if (what->mid.is_request() && what->sender)
         what->sender->enqueue(caf::make_mailbox_element(ctrl(), what->mid.response_id(), {},
                                                         caf::make_error(caf::sec::request_receiver_down)),
                               ctx);
       return;
     }
-    auto stages = std::move(what->stages);
-    auto sender = std::move(what->sender);
-    const auto mid = what->mid;
-    broker->enqueue(nullptr, caf::make_message_id(),
-                    caf::make_message(caf::forward_atom::value, std::move(sender), std::move(stages),
-                                      caf::strong_actor_ptr{ctrl()}, mid, what->move_content_to_message()),
-                    ctx);
+    caf::strong_actor_ptr self{ctrl()};
+    to->forward(what->sender, what->stages, self, what->mid, what->move_content_to_message());
   }
 
   void kill_proxy(caf::execution_unit* ctx, caf::error reason) override {
     {
       std::lock_guard<std::mutex> g(mtx_);
-      broker_ = nullptr;
+      to_.reset();
     }
     cleanup(std::move(reason), ctx);
   }
 
  private:
   std::mutex mtx_;
-  caf::actor broker_;
+  std::weak_ptr<forwarder> to_;
 };
 
 // CAF 0.17 gives an actor system its node id only in the init of its middleman (a friend of
@@ -256,7 +259,7 @@ struct request {
   }
 };
 
-struct bridge::impl : caf::proxy_registry::backend, std::enable_shared_from_this<impl> {
+struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_shared_from_this<impl> {
   impl(caf::actor_system& s, bridge_options o)
       : sys(s), opt(std::move(o)), proxies(s, *this), out_ctx(&s), in_ctx(&s) {
     out_ctx.proxy_registry_ptr(&proxies);
@@ -267,7 +270,6 @@ struct bridge::impl : caf::proxy_registry::backend, std::enable_shared_from_this
   bridge_options opt;
   caf::proxy_registry proxies;
   caf::scoped_execution_unit out_ctx, in_ctx;
-  caf::actor broker;
   zmq::context_t ctx;
   int wake = -1;
   std::thread io;
@@ -321,7 +323,7 @@ struct bridge::impl : caf::proxy_registry::backend, std::enable_shared_from_this
       if (routes.count(nid) == 0) return nullptr;  // no link to that node: the handle stays empty
     }
     caf::actor_config cfg;
-    auto proxy = caf::make_actor<link_proxy, caf::strong_actor_ptr>(aid, nid, &sys, cfg, broker);
+    auto proxy = caf::make_actor<link_proxy, caf::strong_actor_ptr>(aid, nid, &sys, cfg, std::weak_ptr<forwarder>(shared_from_this()));
     auto f = frame(monitor);
     put_u64(*f, aid);
     post(0, nid, std::move(f));
@@ -345,9 +347,9 @@ struct bridge::impl : caf::proxy_registry::backend, std::enable_shared_from_this
     (void)!::write(wake, &one, sizeof one);
   }
 
-  // The broker: a message for a proxy of `dest`.
+  // A message for a proxy of `dest`, on the sender's thread.
   void forward(caf::strong_actor_ptr& src, const std::vector<caf::strong_actor_ptr>& stages,
-               caf::strong_actor_ptr& dest, caf::message_id mid, const caf::message& content) {
+               caf::strong_actor_ptr& dest, caf::message_id mid, const caf::message& content) override {
     if (!dest) return;
     bool routed = false;
     {
@@ -831,16 +833,6 @@ std::unique_ptr<bridge> bridge::start(caf::actor_system& sys, const bridge_optio
   b->impl_ = std::make_shared<impl>(sys, options);
   auto& m = *b->impl_;
   m.wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  std::weak_ptr<impl> weak = b->impl_;
-  m.broker = sys.spawn([weak](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler(caf::drop);
-    return {
-        [weak](caf::forward_atom, caf::strong_actor_ptr& src, const std::vector<caf::strong_actor_ptr>& stages,
-               caf::strong_actor_ptr& dest, caf::message_id mid, const caf::message& content) {
-          if (auto me = weak.lock()) me->forward(src, stages, dest, mid, content);
-        },
-    };
-  });
   m.io = std::thread([p = b->impl_.get()] { p->loop(); });
   return b;
 }
@@ -851,8 +843,6 @@ bridge::~bridge() {
   impl_->poke();
   if (impl_->io.joinable()) impl_->io.join();
   impl_->proxies.clear();  // every proxy goes down
-  caf::anon_send_exit(impl_->broker, caf::exit_reason::user_shutdown);
-  impl_->broker = nullptr;
   ::close(impl_->wake);
 }
 
