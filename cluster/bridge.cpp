@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -39,6 +40,7 @@
 #include <zmq.hpp>
 
 #include "cluster/cluster.hpp"
+#include "cluster/wire.hpp"
 
 namespace lantern::cluster {
 
@@ -47,45 +49,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using buffer = std::vector<char>;
 
-enum kind : char { hello = 1, welcome, msg, ping, monitor, down, bye, reset };
-
-// CAF's binary_deserializer with every declared sequence bounded by the bytes left: a peer's
-// "4 GB of bytes follow" is an error, not an allocation.
-class bounded_deserializer final : public caf::deserializer {
- public:
-  bounded_deserializer(caf::execution_unit* ctx, const char* data, size_t size)
-      : caf::deserializer(ctx), in_(ctx, data, size) {}
-  size_t remaining() const { return in_.remaining(); }
-
-  caf::error begin_object(uint16_t& nr, std::string& name) override { return in_.begin_object(nr, name); }
-  caf::error end_object() override { return in_.end_object(); }
-  caf::error begin_sequence(size_t& n) override {
-    if (auto err = in_.begin_sequence(n)) return err;
-    if (n > in_.remaining()) return caf::make_error(caf::sec::invalid_argument, "a sequence longer than its bytes");
-    return caf::none;
-  }
-  caf::error end_sequence() override { return in_.end_sequence(); }
-  caf::error apply_raw(size_t n, void* data) override { return in_.apply_raw(n, data); }
-
- protected:
-  caf::error apply_impl(int8_t& x) override { return in_(x); }
-  caf::error apply_impl(uint8_t& x) override { return in_(x); }
-  caf::error apply_impl(int16_t& x) override { return in_(x); }
-  caf::error apply_impl(uint16_t& x) override { return in_(x); }
-  caf::error apply_impl(int32_t& x) override { return in_(x); }
-  caf::error apply_impl(uint32_t& x) override { return in_(x); }
-  caf::error apply_impl(int64_t& x) override { return in_(x); }
-  caf::error apply_impl(uint64_t& x) override { return in_(x); }
-  caf::error apply_impl(float& x) override { return in_(x); }
-  caf::error apply_impl(double& x) override { return in_(x); }
-  caf::error apply_impl(long double& x) override { return in_(x); }
-  caf::error apply_impl(std::string& x) override { return in_(x); }
-  caf::error apply_impl(std::u16string& x) override { return in_(x); }
-  caf::error apply_impl(std::u32string& x) override { return in_(x); }
-
- private:
-  caf::binary_deserializer in_;
-};
+using namespace wire;
 
 std::unique_ptr<buffer> frame(kind k) {
   auto b = std::make_unique<buffer>();
@@ -94,31 +58,21 @@ std::unique_ptr<buffer> frame(kind k) {
   return b;
 }
 
-void put_u64(buffer& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-bool get_u64(const char*& p, const char* end, uint64_t& v) {
-  if (end - p < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  p += 8;
-  return true;
-}
-
 // The bytes move into ZeroMQ without a copy; ZeroMQ frees them when sent.
 zmq::message_t to_message(std::unique_ptr<buffer> b) {
   auto* raw = b.release();
   return zmq::message_t(raw->data(), raw->size(), [](void*, void* hint) { delete static_cast<buffer*>(hint); }, raw);
 }
 
-void socket_options(zmq::socket_t& s) {
+void socket_options(zmq::socket_t& s, const bridge_options& o) {
   s.set(zmq::sockopt::linger, 0);
-  s.set(zmq::sockopt::sndhwm, 0);  // the actors bound what is in flight (rollout acks, train.max_in_flight)
-  s.set(zmq::sockopt::rcvhwm, 0);
+  s.set(zmq::sockopt::sndhwm, 0);  // never drop: the actors bound what is in flight (rollout acks)
+  s.set(zmq::sockopt::rcvhwm, 1024);  // a peer that sends faster than this node reads is slowed by TCP
   s.set(zmq::sockopt::maxmsgsize, max_bridge_frame);
-  s.set(zmq::sockopt::heartbeat_ivl, 1000);  // ZeroMQ notices a dead TCP link by itself too
-  s.set(zmq::sockopt::heartbeat_timeout, 5000);
+  // ZeroMQ notices a dead TCP link by itself too, on the same clock as the bridge's pings.
+  s.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(o.heartbeat.count()));
+  s.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(o.timeout.count()));
+  s.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(std::min<int64_t>(o.timeout.count(), 6553500)));
   s.set(zmq::sockopt::handshake_ivl, 5000);  // a peer that stalls its handshake is dropped
 }
 
@@ -195,42 +149,7 @@ class link_proxy final : public caf::actor_proxy {
   std::weak_ptr<forwarder> to_;
 };
 
-// CAF 0.17 gives an actor system its node id only in the init of its middleman (a friend of
-// actor_system). Without the middleman every actor's node would be empty and no handle could
-// name its process, so this module sets the id the same way, before any actor is spawned. The
-// private member is reached through an explicit template instantiation, which the standard
-// exempts from access checks.
-template <class Tag, typename Tag::type Member>
-struct expose {
-  friend typename Tag::type member_of(Tag) { return Member; }
-};
-struct node_member {
-  using type = caf::node_id caf::actor_system::*;
-  friend type member_of(node_member);
-};
-template struct expose<node_member, &caf::actor_system::node_>;
-
-class node_identity final : public caf::actor_system::module {
- public:
-  explicit node_identity(caf::actor_system& sys) : sys_(sys) {}
-  static caf::actor_system::module* make(caf::actor_system& sys, caf::detail::type_list<>) {
-    return new node_identity(sys);
-  }
-  void start() override {}
-  void stop() override {}
-  void init(caf::actor_system_config& cfg) override {
-    sys_.*member_of(node_member{}) = caf::node_id::default_data::local(cfg);
-  }
-  id_t id() const override { return network_manager; }  // a slot CAF 0.17's core leaves unused
-  void* subtype_ptr() override { return this; }
-
- private:
-  caf::actor_system& sys_;
-};
-
 }  // namespace
-
-void add_node_identity(caf::actor_system_config& cfg) { cfg.load<node_identity>(); }
 
 // A listen() or connect() waiting for the I/O thread.
 struct request {
@@ -260,6 +179,9 @@ struct request {
 };
 
 struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_shared_from_this<impl> {
+  ~impl() override {
+    if (wake >= 0) ::close(wake);
+  }
   impl(caf::actor_system& s, bridge_options o)
       : sys(s), opt(std::move(o)), proxies(s, *this), out_ctx(&s), in_ctx(&s) {
     out_ctx.proxy_registry_ptr(&proxies);
@@ -285,6 +207,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
   };
   std::deque<outgoing> queue;
   std::vector<std::shared_ptr<request>> requests;
+  std::vector<caf::node_id> unrouted;  // nodes named in a decoded handle that this bridge has no link to
 
   struct counters {
     std::atomic<uint64_t> sent{0}, received{0}, bytes_out{0}, bytes_in{0}, malformed{0}, unroutable{0}, peers{0},
@@ -300,11 +223,13 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     clock_type::time_point last_seen, last_ping;
     std::unordered_set<caf::actor_id> watched;
   };
+  static constexpr size_t max_watched = 4096;  // local actors one peer may hold proxies of
   struct link {
     zmq::socket_t dealer;
     std::unique_ptr<handshake_monitor> mon;
     std::shared_ptr<request> req;
     bool up = false;
+    uint64_t refused_in_a_row = 0;  // failed handshakes of this link since its last success
   };
   std::map<uint64_t, peer> peers;
   std::map<std::string, uint64_t> by_rid;
@@ -320,7 +245,10 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     if (aid == 0 || !nid) return nullptr;
     {
       std::lock_guard<std::mutex> g(mtx);
-      if (routes.count(nid) == 0) return nullptr;  // no link to that node: the handle stays empty
+      if (routes.count(nid) == 0) {  // no link to that node: the handle stays empty
+        unrouted.push_back(nid);     // and its registry entry goes after the decode
+        return nullptr;
+      }
     }
     caf::actor_config cfg;
     auto proxy = caf::make_actor<link_proxy, caf::strong_actor_ptr>(aid, nid, &sys, cfg, std::weak_ptr<forwarder>(shared_from_this()));
@@ -435,12 +363,12 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
   }
 
   void establish(uint64_t key, const caf::node_id& node, const std::string& rid, zmq::socket_t* dealer) {
-    // A newer link of a node that is still listed (it noticed a cut first) replaces the old one.
+    // A newer link of a node that is still listed (it noticed a cut first) replaces the old one,
+    // which counts as lost: the other side has dropped what it knew of this one, so the proxies
+    // made over the old link go down now rather than never.
     for (auto it = peers.begin(); it != peers.end(); ++it) {
       if (it->second.node == node && it->first != key) {
-        if (!it->second.rid.empty()) by_rid.erase(it->second.rid);
-        links.erase(it->first);
-        peers.erase(it);
+        lose(it->first, "replaced by a newer link of the same node");
         break;
       }
     }
@@ -459,58 +387,65 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     count.peers = peers.size();
   }
 
-  bool read_node(const char*& p, const char* end, caf::node_id& node) {
-    bounded_deserializer src{&in_ctx, p, static_cast<size_t>(end - p)};
-    if (src(node)) return false;
-    p = end - src.remaining();
-    return static_cast<bool>(node);
+
+  static std::unique_ptr<buffer> down_frame(caf::actor_system& s, caf::actor_id id, const caf::error& reason) {
+    auto f = frame(down);
+    put_u64(*f, id);
+    caf::binary_serializer sink{s, *f};
+    auto r = reason;
+    (void)sink(r);
+    return f;
   }
 
   // A local actor that a peer holds a proxy of: the peer hears when it ends.
   void watch(peer& p, caf::actor_id aid) {
-    if (!p.watched.insert(aid).second) return;
-    auto down_frame = [](caf::actor_system& s, caf::actor_id id, const caf::error& reason) {
-      auto f = frame(down);
-      put_u64(*f, id);
-      caf::binary_serializer sink{s, *f};
-      auto r = reason;
-      (void)sink(r);
-      return f;
-    };
     auto local = sys.registry().get(aid);
-    if (!local) {
+    if (!local || p.watched.size() >= max_watched) {  // gone (or too many asked for): it ends now
       send_to(p, down_frame(sys, aid, caf::exit_reason::unknown));
       return;
     }
+    if (!p.watched.insert(aid).second) return;
     std::weak_ptr<impl> weak = shared_from_this();
     auto node = p.node;
-    local->get()->attach_functor([weak, node, aid, down_frame](const caf::error& reason) {
+    local->get()->attach_functor([weak, node, aid](const caf::error& reason) {
       if (auto self = weak.lock()) self->post(0, node, down_frame(self->sys, aid, reason));
     });
   }
 
+  // CAF's proxy registry keeps an (empty) entry for every node a decoded handle named; those
+  // this bridge has no link to go at once, or a peer could grow it without bound.
+  void forget_unrouted() {
+    std::vector<caf::node_id> gone;
+    {
+      std::lock_guard<std::mutex> g(mtx);
+      if (unrouted.empty()) return;
+      gone.swap(unrouted);
+      gone.erase(std::remove_if(gone.begin(), gone.end(), [&](const caf::node_id& n) { return routes.count(n) != 0; }),
+                 gone.end());
+    }
+    for (const auto& n : gone) proxies.erase(n);
+  }
+
   void deliver(const char* p, size_t size) {
-    bounded_deserializer src{&in_ctx, p, size};
-    caf::strong_actor_ptr sender;
-    std::vector<caf::strong_actor_ptr> stages;
-    caf::actor_id aid = 0;
-    caf::message_id mid;
-    caf::message content;
-    if (auto err = src(sender, stages, aid, mid, content); err || src.remaining() != 0) {
+    decoded_msg m;
+    const bool ok = decode_msg(&in_ctx, p, size, m);
+    forget_unrouted();
+    if (!ok || system_message(m.content)) {
       ++count.malformed;
       return;
     }
     ++count.received;
-    auto dest = sys.registry().get(aid);
+    auto dest = sys.registry().get(m.receiver);
     if (!dest) {
       ++count.unroutable;
-      if (mid.is_request() && sender)
-        sender->enqueue(caf::make_mailbox_element(nullptr, mid.response_id(), {},
+      if (m.mid.is_request() && m.sender)
+        m.sender->enqueue(caf::make_mailbox_element(nullptr, m.mid.response_id(), {},
                                                   caf::make_message(caf::make_error(caf::sec::request_receiver_down))),
                         nullptr);
       return;
     }
-    dest->enqueue(caf::make_mailbox_element(std::move(sender), mid, std::move(stages), std::move(content)), nullptr);
+    dest->enqueue(caf::make_mailbox_element(std::move(m.sender), m.mid, std::move(m.stages), std::move(m.content)),
+                  nullptr);
   }
 
   // A frame from an established peer.
@@ -537,7 +472,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
         bounded_deserializer src{&in_ctx, q, static_cast<size_t>(end - q)};
         caf::error reason;
         if (src(reason) || src.remaining() != 0) break;
-        proxies.erase(p.node, aid, reason ? reason : caf::make_error(caf::exit_reason::unknown));
+        proxies.erase(p.node, aid, reason);  // a normal exit stays normal
         return;
       }
       case bye:
@@ -583,7 +518,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
         }
         std::memcpy(&version, q, 4);
         q += 4;
-        if (version != bridge_version || !read_node(q, end, node) || q != end || node == sys.node()) {
+        if (version != bridge_version || !read_node(&in_ctx, q, end, node) || q != end || node == sys.node()) {
           ++count.malformed;
           continue;
         }
@@ -619,7 +554,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
         const char* end = data + body.size();
         caf::node_id node;
         uint64_t aid = 0;
-        if (!read_node(q, end, node) || !get_u64(q, end, aid) || q != end) {
+        if (!read_node(&in_ctx, q, end, node) || !get_u64(q, end, aid) || q != end) {
           ++count.malformed;
           continue;
         }
@@ -658,7 +593,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
       if (l == links.end()) return;
       if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         if (!l->second.up) {
-          count.refused_in_a_row = 0;
+          count.refused_in_a_row = l->second.refused_in_a_row = 0;
           auto f = node_frame(hello);
           f->insert(f->begin() + 1, {static_cast<char>(bridge_version & 0xff), static_cast<char>((bridge_version >> 8) & 0xff),
                                      static_cast<char>((bridge_version >> 16) & 0xff),
@@ -674,11 +609,12 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
         // A wrong key: the server cannot read this client's HELLO (no detail) or its ZAP gate
         // says no (AUTH).
         ++count.refused;
-        if (++count.refused_in_a_row >= 2 && !l->second.up) {
+        count.refused_in_a_row = ++l->second.refused_in_a_row;
+        if (l->second.refused_in_a_row >= 2 && !l->second.up) {
           l->second.req->finish(core::make_error(
               core::errc::refused, "the CURVE handshake with " + l->second.req->endpoint +
-                                       " failed: not the cluster's key (a wrong cluster token or cluster.key_file, "
-                                       "or the other side runs with cluster.curve off)"));
+                                       " failed twice: not the cluster's key (a wrong cluster token or "
+                                       "cluster.key_file, or the other side runs with cluster.curve off)"));
           links.erase(l);
           return;
         }
@@ -715,7 +651,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     if (router) return r->finish(core::make_error(core::errc::invalid_argument, "this bridge listens already"));
     try {
       auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
-      socket_options(*s);
+      socket_options(*s, opt);
       if (opt.curve) {
         // The ZAP gate listens before the first handshake: libzmq asks it about every client key.
         gate = std::make_unique<core::zap_gate>(ctx, opt.keys.public_key);
@@ -736,7 +672,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     const uint64_t key = next_key++;
     try {
       link l{zmq::socket_t(ctx, zmq::socket_type::dealer), nullptr, r, false};
-      socket_options(l.dealer);
+      socket_options(l.dealer, opt);
       l.dealer.set(zmq::sockopt::reconnect_ivl, 200);
       l.dealer.set(zmq::sockopt::reconnect_ivl_max, 2000);
       if (opt.curve) core::curve_client(l.dealer, opt.keys);
@@ -816,6 +752,8 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
       } catch (const zmq::error_t& e) {
         if (e.num() == ETERM) break;
         spdlog::warn("bridge: {}", e.what());
+      } catch (const std::exception& e) {  // bad_alloc from a decode, say: the frame is lost, not the node
+        spdlog::warn("bridge: {}", e.what());
       }
     }
     // Goodbye to every peer, so that they need not wait for the timeout.
@@ -843,7 +781,6 @@ bridge::~bridge() {
   impl_->poke();
   if (impl_->io.joinable()) impl_->io.join();
   impl_->proxies.clear();  // every proxy goes down
-  ::close(impl_->wake);
 }
 
 namespace {

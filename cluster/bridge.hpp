@@ -28,14 +28,11 @@
 
 #include "core/curve.hpp"
 #include "core/error.hpp"
+#include "cluster/wire.hpp"
 
 namespace lantern::cluster {
 
 struct address;
-
-/// Gives the actor system of `cfg` a node id (host and process), as CAF's middleman would: call
-/// on every process that links to others, before its actor system starts (configure_system does).
-void add_node_identity(caf::actor_system_config& cfg);
 
 /// How a bridge talks to its peers.
 struct bridge_options {

@@ -167,7 +167,7 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
       const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(rejoin);
       while (clock_type::now() < until && !stop()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     };
-    bool waiting_said = false;
+    bool waiting_said = false, joined_once = false;
     while (!stop()) {
       // Probe first, to say so when the head is not there.
       if (!reachable(setup.join, std::chrono::milliseconds(1000))) {
@@ -178,7 +178,9 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         continue;
       }
       auto dir = link->connect(setup.join, request_timeout(cfg));
-      if (!dir && dir.error().code == core::errc::refused) {
+      // Refused before this process ever joined: the key is wrong, and trying again will not help.
+      // Once it has joined, the key was right: a failed handshake is a link that broke during it.
+      if (!dir && dir.error().code == core::errc::refused && !joined_once) {
         spdlog::error("node {}: the head at {} refused this node: {}", setup.name, setup.join.to_string(),
                       dir.error().message);
         code = 2;
@@ -191,6 +193,7 @@ int run_member(const member_setup& setup, const std::function<bool()>& stop) {
         continue;
       }
       waiting_said = false;
+      joined_once = true;
       auto args = std::make_shared<detail::gateway_args>();
       args->node = setup.name;
       args->token = setup.token;

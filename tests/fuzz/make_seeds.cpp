@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <caf/all.hpp>
+
+#include "actors/protocol.hpp"
 #include "annotators/wire.hpp"
+#include "cluster/wire.hpp"
 #include "core/curve.hpp"
 
 namespace {
@@ -70,6 +74,57 @@ int main(int argc, char** argv) {
                                      "public = \"" + k.public_key + "\"\nsecret = \"" + k.secret_key + "\"\n");
     write(root / "key_file", "edited", "# a key file with CRLF and quotes\r\npublic = '" + k.public_key +
                                            "'\r\n\r\n  secret=\"" + k.secret_key + "\"\r\n");
+  }
+  {  // bridge frames, as cluster/bridge.cpp writes them
+    caf::actor_system_config cfg;
+    actors::add_message_types(cfg);
+    cluster::add_node_identity(cfg);
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    caf::actor_system sys{cfg};
+    auto frame = [&](char kind, auto&&... xs) {
+      std::vector<char> b{kind};
+      caf::binary_serializer sink{sys, b};
+      (void)sink(xs...);
+      return std::string(b.begin(), b.end());
+    };
+    auto node = sys.node();
+    std::string hello = frame(cluster::wire::hello, node);
+    hello.insert(1, std::string("\x01\x00\x00\x00", 4));
+    write(root / "bridge_frame", "hello", hello);
+    std::vector<char> welcome{cluster::wire::welcome};
+    {
+      caf::binary_serializer sink{sys, welcome};
+      (void)sink(node);
+    }
+    cluster::wire::put_u64(welcome, 42);
+    write(root / "bridge_frame", "welcome", std::string(welcome.begin(), welcome.end()));
+    std::vector<char> monitor{cluster::wire::monitor};
+    cluster::wire::put_u64(monitor, 42);
+    write(root / "bridge_frame", "monitor", std::string(monitor.begin(), monitor.end()));
+    std::vector<char> down{cluster::wire::down};
+    cluster::wire::put_u64(down, 42);
+    {
+      caf::binary_serializer sink{sys, down};
+      auto reason = caf::make_error(caf::sec::runtime_error, "refused: wrong cluster token");
+      (void)sink(reason);
+    }
+    write(root / "bridge_frame", "down", std::string(down.begin(), down.end()));
+    caf::strong_actor_ptr nobody;
+    std::vector<caf::strong_actor_ptr> stages;
+    caf::actor_id to = 42;
+    auto mid = caf::make_message_id();
+    actors::rollout_msg r;
+    r.runner = 3;
+    r.steps = 2;
+    r.num_envs = 1;
+    r.action = {1, 0};
+    r.done = {0, 1};
+    r.text = {"You see a door.", "You open the door.", "A hall."};
+    auto m1 = caf::make_message(r);
+    write(root / "bridge_frame", "rollout", frame(cluster::wire::msg, nobody, stages, to, mid, m1));
+    auto m2 = caf::make_message(actors::control_request{"token", "attach", {"e1", "tcp://127.0.0.1:5555", "", "1", "4"}});
+    write(root / "bridge_frame", "control", frame(cluster::wire::msg, nobody, stages, to, mid, m2));
+    write(root / "bridge_frame", "ping", std::string(1, cluster::wire::ping));
   }
   {  // configs
     write(root / "config", "train", "[train]\nsteps = 300000\nseed = 3\n[appo]\nlr = 0.001\n[reward]\nmodel = \"retrieval\"\n"
