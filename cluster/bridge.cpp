@@ -204,6 +204,8 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     uint64_t key = 0;        // a peer; 0: route by node when sent
     caf::node_id node;
     std::unique_ptr<buffer> bytes;
+    caf::strong_actor_ptr requester;  // a request's sender: told at once if the node is gone by then
+    caf::message_id mid;
   };
   std::deque<outgoing> queue;
   std::vector<std::shared_ptr<request>> requests;
@@ -261,12 +263,13 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
 
   // -- any thread ------------------------------------------------------------------------------
 
-  void post(uint64_t key, const caf::node_id& node, std::unique_ptr<buffer> bytes) {
+  void post(uint64_t key, const caf::node_id& node, std::unique_ptr<buffer> bytes,
+            caf::strong_actor_ptr requester = nullptr, caf::message_id mid = caf::make_message_id()) {
     bool first = false;
     {
       std::lock_guard<std::mutex> g(mtx);
       first = queue.empty();
-      queue.push_back({key, node, std::move(bytes)});
+      queue.push_back({key, node, std::move(bytes), std::move(requester), mid});
     }
     if (first) poke();
   }
@@ -303,7 +306,7 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
     }
     ++count.sent;
     count.bytes_out += bytes->size();
-    post(0, dest->node(), std::move(bytes));
+    post(0, dest->node(), std::move(bytes), mid.is_request() ? src : nullptr, mid);
   }
 
   // -- the I/O thread ----------------------------------------------------------------------------
@@ -635,8 +638,12 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
       uint64_t key = o.key;
       if (key == 0) {
         auto it = routes.find(o.node);  // this thread is the only writer
-        if (it == routes.end()) {
+        if (it == routes.end()) {  // the node was lost since the message was queued
           ++count.unroutable;
+          if (o.requester)
+            o.requester->enqueue(caf::make_mailbox_element(nullptr, o.mid.response_id(), {},
+                                                           caf::make_error(caf::sec::request_receiver_down)),
+                                 nullptr);
           continue;
         }
         key = it->second;
