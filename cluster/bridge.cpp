@@ -312,25 +312,24 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
   // -- the I/O thread ----------------------------------------------------------------------------
 
   void send_to(peer& p, std::unique_ptr<buffer> bytes) {
-    auto m = to_message(std::move(bytes));
+    if (!p.dealer) return send_rid(p.rid, std::move(bytes));
     try {
-      if (p.dealer) {
-        (void)p.dealer->send(m, zmq::send_flags::dontwait);
-      } else if (router) {
-        (void)router->send(zmq::buffer(p.rid), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-        (void)router->send(m, zmq::send_flags::dontwait);
-      }
+      auto m = to_message(std::move(bytes));
+      (void)p.dealer->send(m, zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       spdlog::debug("bridge: send failed: {}", e.what());
     }
   }
 
+  // To a peer of the ROUTER by its routing id (also one that has not said HELLO yet).
   void send_rid(const std::string& rid, std::unique_ptr<buffer> bytes) {
-    auto m = to_message(std::move(bytes));
+    if (!router) return;
     try {
+      auto m = to_message(std::move(bytes));
       (void)router->send(zmq::buffer(rid), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       (void)router->send(m, zmq::send_flags::dontwait);
-    } catch (const zmq::error_t&) {
+    } catch (const zmq::error_t& e) {
+      spdlog::debug("bridge: send failed: {}", e.what());
     }
   }
 
