@@ -1,11 +1,13 @@
 #include "learners/appo.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 
 #include "learners/nets.hpp"
+#include "learners/recurrent.hpp"
 #include "learners/torch_util.hpp"
 #include "learners/vtrace.hpp"
 
@@ -61,6 +63,93 @@ finals_batch finals_of(const core::rollout& r, int64_t lo, int64_t hi) {
   return f;
 }
 
+// The T + 1 observations of envs [lo, hi) as one batch, time-major (frame t * n + e - lo): the
+// rollout's own memory when the batch is every env, else a copy.
+struct frames_batch {
+  detail::step_view v;
+  std::vector<std::vector<std::byte>> arrays;
+  std::vector<std::string> text;
+  std::vector<std::vector<std::string>> candidates;
+};
+
+void frames_of(const core::rollout& r, int64_t lo, int64_t hi, frames_batch& f) {
+  const auto N = static_cast<int64_t>(r.num_envs()), slots = static_cast<int64_t>(r.obs_slots());
+  const auto& layout = r.layout();
+  f.v = detail::step_view{};
+  f.v.batch = slots * (hi - lo);
+  if (lo == 0 && hi == N) {
+    for (const auto& a : r.arrays) f.v.arrays.push_back(a.data());
+    f.v.text = r.text.empty() ? nullptr : r.text.data();
+    f.v.candidates = r.candidates.empty() ? nullptr : r.candidates.data();
+    return;
+  }
+  f.arrays.resize(layout.arrays.size());
+  for (size_t a = 0; a < layout.arrays.size(); ++a) {
+    const size_t bytes = layout.arrays[a].bytes();
+    f.arrays[a].resize(static_cast<size_t>(f.v.batch) * bytes);
+    for (int64_t t = 0; t < slots; ++t)
+      std::memcpy(f.arrays[a].data() + static_cast<size_t>(t * (hi - lo)) * bytes,
+                  r.arrays[a].data() + static_cast<size_t>(t * N + lo) * bytes, static_cast<size_t>(hi - lo) * bytes);
+    f.v.arrays.push_back(f.arrays[a].data());
+  }
+  f.text.clear();
+  f.candidates.clear();
+  for (int64_t t = 0; t < slots; ++t)
+    for (int64_t e = lo; e < hi; ++e) {
+      if (!r.text.empty()) f.text.push_back(r.text[static_cast<size_t>(t * N + e)]);
+      if (!r.candidates.empty()) f.candidates.push_back(r.candidates[static_cast<size_t>(t * N + e)]);
+    }
+  f.v.text = f.text.empty() ? nullptr : f.text.data();
+  f.v.candidates = f.candidates.empty() ? nullptr : f.candidates.data();
+}
+
+// What a replay of the policy over a minibatch's T + 1 observations gives.
+struct replayed {
+  torch::Tensor logits;  // [T, n, A]
+  torch::Tensor values;  // [T + 1, n]
+  torch::Tensor after;   // [T, n, H], detached: the state each step left (a truncated episode's final
+                         // observation follows it)
+};
+
+// The reference: the whole network step by step over every env, the minibatch's rows selected
+// afterwards. Tests and benchmarks compare the batched replay against it.
+replayed replay_stepwise(detail::net& model, const core::rollout& r, const torch::Tensor& envs, torch::Tensor h,
+                         const torch::Tensor& done) {
+  const auto T = static_cast<int64_t>(r.steps()), N = static_cast<int64_t>(r.num_envs());
+  const int64_t H = model.state_size();
+  std::vector<torch::Tensor> logits_t, values_t, after_t;
+  for (int64_t t = 0; t <= T; ++t) {
+    auto out = model.step(detail::view_of(r, static_cast<size_t>(t)), torch::zeros({N, H}).index_copy(0, envs, h));
+    values_t.push_back(out.value.index_select(0, envs));
+    if (t == T) break;
+    logits_t.push_back(out.logits.index_select(0, envs));
+    auto next = out.state.index_select(0, envs);
+    after_t.push_back(next.detach());
+    h = next * (1 - done[t]).unsqueeze(1);
+  }
+  // Candidate counts differ between steps of a text game: pad to one width.
+  int64_t width = 0;
+  for (const auto& l : logits_t) width = std::max(width, l.size(1));
+  for (auto& l : logits_t)
+    if (l.size(1) < width) l = torch::constant_pad_nd(l, {0, width - l.size(1)}, -1e9);
+  return {torch::stack(logits_t), torch::stack(values_t), torch::stack(after_t)};
+}
+
+// The encoders once over the minibatch's (T + 1) x n frames, the recurrent core step by step,
+// the heads once over every state: the same values as the reference, in a few large operations
+// instead of T + 1 small ones, and with the other envs' rows never computed.
+replayed replay_batched(detail::net& model, const core::rollout& r, int64_t lo, int64_t hi, torch::Tensor h,
+                        const torch::Tensor& done, frames_batch& frames) {
+  const auto T = static_cast<int64_t>(r.steps()), n = hi - lo;
+  frames_of(r, lo, hi, frames);
+  auto x = model.encode(frames.v);
+  auto keep = (1 - done).unsqueeze(2);  // [T, n, 1]: the state is reset after an episode's end
+  auto all = detail::gru_sequence(x.view({T + 1, n, x.size(1)}), h, keep, model.recurrent());  // [T + 1, n, H]
+  auto [logits, values] = model.heads(frames.v, all.view({(T + 1) * n, all.size(2)}));
+  return {logits.view({T + 1, n, logits.size(1)}).slice(0, 0, T), values.view({T + 1, n}),
+          all.slice(0, 0, T).detach()};
+}
+
 }  // namespace
 
 core::status check_rollout(const core::rollout& r) {
@@ -112,36 +201,20 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
                                     : torch::tensor(r.initial_state).view({N, H});
 
   update_stats st;
+  frames_batch frames;
   const int minibatches = std::max(1, std::min<int>(o.minibatches, static_cast<int>(N)));
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     for (int mb = 0; mb < minibatches; ++mb) {
       const int64_t lo = N * mb / minibatches, hi = N * (mb + 1) / minibatches;
       auto envs = torch::arange(lo, hi, torch::kInt64);
-      // Replay the policy over the T + 1 observations, carrying the state and resetting it
-      // after an episode's end; the last observation only gives the bootstrap value.
       auto h = h0.index_select(0, envs);
-      std::vector<torch::Tensor> logits_t, values_t, after_t;
-      for (int64_t t = 0; t <= T; ++t) {
-        auto view = detail::view_of(r, static_cast<size_t>(t));
-        auto out = model.step(view, torch::zeros({N, H}).index_copy(0, envs, h));
-        values_t.push_back(out.value.index_select(0, envs));
-        if (t == T) break;
-        logits_t.push_back(out.logits.index_select(0, envs));
-        auto next = out.state.index_select(0, envs);
-        after_t.push_back(next.detach());  // the state a truncated episode's final observation follows
-        h = next * (1 - done[t].index_select(0, envs)).unsqueeze(1);
-      }
-      // Candidate counts differ between steps of a text game: pad to one width.
-      int64_t width = 0;
-      for (const auto& l : logits_t) width = std::max(width, l.size(1));
-      for (auto& l : logits_t)
-        if (l.size(1) < width) l = torch::constant_pad_nd(l, {0, width - l.size(1)}, -1e9);
-      auto logits = torch::stack(logits_t);   // [T, n, A]
-      auto all_values = torch::stack(values_t);  // [T+1, n]
-      auto logp_all = torch::log_softmax(logits, 2);
+      auto rp = o.stepwise_replay ? replay_stepwise(model, r, envs, h, done.index_select(1, envs))
+                                  : replay_batched(model, r, lo, hi, h, done.index_select(1, envs), frames);
+      auto& all_values = rp.values;
+      auto logp_all = torch::log_softmax(rp.logits, 2);
       auto act = actions.index_select(1, envs);
       auto logp = logp_all.gather(2, act.unsqueeze(2)).squeeze(2);
-      auto entropy = -(torch::softmax(logits, 2) * logp_all).sum(2);
+      auto entropy = -(torch::softmax(rp.logits, 2) * logp_all).sum(2);
 
       auto v = all_values.slice(0, 0, T);
       auto next_values = all_values.slice(0, 1, T + 1).detach().clone();
@@ -159,7 +232,7 @@ core::result<update_stats> appo_learner::update(const core::rollout& r, const st
           rows_t.push_back(static_cast<int64_t>(i) / N);
           rows_e.push_back(static_cast<int64_t>(i) % N - lo);
         }
-        auto after = torch::stack(after_t);  // [T, n, H]
+        auto& after = rp.after;
         auto ti = torch::tensor(rows_t, torch::kInt64), ei = torch::tensor(rows_e, torch::kInt64);
         auto states = after.index({ti, ei});
         auto fv = model.step(finals.view(), states).value;

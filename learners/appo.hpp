@@ -5,7 +5,8 @@
 // truncated episode bootstraps from the value of its final observation; only a termination
 // zeroes the future), and takes Adam steps on the PPO-clipped policy loss, the value loss
 // clipped around the behaviour policy's values, and an entropy bonus, with gradient-norm
-// clipping. Minibatches split the envs, so every sequence stays whole.
+// clipping. Minibatches split the envs, so every sequence stays whole. The replay runs the
+// encoders once over all of a minibatch's frames and only the recurrent core step by step.
 //
 //   appo_learner learner(*pol, appo_options{});
 //   auto stats = learner.update(rollout, shaped_rewards);   // shaped_rewards: [T*N] or empty
@@ -46,6 +47,10 @@ struct appo_options {
   int minibatches = 1;                ///< over envs
   bool normalize_advantages = true;
   truncation_bootstrap truncation = truncation_bootstrap::final_observation;
+  /// Replays the whole network step by step over every env (the straightforward, slower
+  /// reference) instead of the encoders once over a minibatch's frames and only the recurrent
+  /// core step by step. Same losses and gradients; tests and benchmarks compare the two.
+  bool stepwise_replay = false;
 };
 
 struct update_stats {

@@ -90,7 +90,7 @@ class generic_net final : public net {
 
   int64_t state_size() const override { return o_.hidden; }
 
-  step_out step(const step_view& v, const torch::Tensor& state) override {
+  torch::Tensor encode(const step_view& v) override {
     const int64_t B = v.batch;
     std::vector<torch::Tensor> parts;
     for (auto& g : grids_) {
@@ -102,15 +102,19 @@ class generic_net final : public net {
     for (auto& m : vectors_)
       parts.push_back(torch::elu(m.fc2(torch::elu(m.fc1(floats_of(layout_.arrays[m.array], v.arrays[m.array], B))))));
     if (layout_.has_text) {
-      auto in = encode_texts(v.text, B, o_.buckets);
-      parts.push_back(torch::elu(text_in_(text_embed_(in.ids, in.offsets))));
+      parts.push_back(per_text(v.text, B, o_.buckets, !o_.reference,
+                               [&](const bags& b) { return torch::elu(text_in_(text_embed_(b.ids, b.offsets))); }));
     }
     auto x = parts.empty() ? torch::zeros({B, 1}) : torch::cat(parts, 1);
-    auto h = core_(torch::elu(join_(x)), state);
+    return torch::elu(join_(x));
+  }
+
+  torch::nn::GRUCell& recurrent() override { return core_; }
+
+  std::pair<torch::Tensor, torch::Tensor> heads(const step_view& v, const torch::Tensor& h) override {
     auto value = value_(h).squeeze(1);
-    if (layout_.actions == core::action_kind::discrete) return {pi_(h), value, h};
-    auto logits = score_candidates(v, query_(h), cmd_embed_, cmd_in_, o_.buckets);
-    return {logits, value, h};
+    if (layout_.actions == core::action_kind::discrete) return {pi_(h), value};
+    return {score_candidates(v, query_(h), cmd_embed_, cmd_in_, o_.buckets, !o_.reference), value};
   }
 
  private:

@@ -30,16 +30,37 @@ struct step_out {
   torch::Tensor state;   ///< [B, H]
 };
 
+/// A recurrent policy in three parts, so that a learner can run the parts that do not depend on
+/// the recurrent state over all frames of a rollout at once and only the core step by step:
+/// `encode` (frames -> features), `advance` (features and state -> next state through the
+/// recurrent core, the one sequential part) and `heads` (frames and states -> logits and values).
 class net : public torch::nn::Module {
  public:
   virtual int64_t state_size() const = 0;
-  virtual step_out step(const step_view& v, const torch::Tensor& state) = 0;
+  /// Features of B frames [B, F]; they depend on the frames only.
+  virtual torch::Tensor encode(const step_view& v) = 0;
+  /// The recurrent core: a GRU cell from features [B, F] to states [B, H].
+  virtual torch::nn::GRUCell& recurrent() = 0;
+  /// The next recurrent state [B, H] from features [B, F] and the state [B, H].
+  torch::Tensor advance(const torch::Tensor& features, const torch::Tensor& state) {
+    return recurrent()(features, state);
+  }
+  /// Logits [B, A] and values [B] of B frames from the states `advance` gave them.
+  virtual std::pair<torch::Tensor, torch::Tensor> heads(const step_view& v, const torch::Tensor& h) = 0;
+
+  /// One time step: heads(v, advance(encode(v), state)).
+  step_out step(const step_view& v, const torch::Tensor& state) {
+    auto h = advance(encode(v), state);
+    auto [logits, value] = heads(v, h);
+    return {logits, value, h};
+  }
 };
 
 /// Text actions: each env's candidate commands (bags of hashed features through `embed` and
-/// `in`) scored against the env's query row; [B, most candidates], missing ones at -1e9.
+/// `in`, each distinct command once when `distinct`) scored against the env's query row;
+/// [B, most candidates], missing ones at -1e9.
 torch::Tensor score_candidates(const step_view& v, const torch::Tensor& query, torch::nn::EmbeddingBag& embed,
-                               torch::nn::Linear& in, uint32_t buckets);
+                               torch::nn::Linear& in, uint32_t buckets, bool distinct);
 
 std::shared_ptr<net> make_text_net(const policy_options& o);
 std::shared_ptr<net> make_nethack_net(const core::obs_layout& layout, const policy_options& o);

@@ -30,7 +30,7 @@ step_view view_of(const core::rollout& r, size_t t) {
 }
 
 torch::Tensor score_candidates(const step_view& v, const torch::Tensor& query, torch::nn::EmbeddingBag& embed,
-                               torch::nn::Linear& in, uint32_t buckets) {
+                               torch::nn::Linear& in, uint32_t buckets, bool distinct) {
   constexpr float masked_logit = -1e9f;
   // All candidates of all envs in one bag; then scatter the scores into [B, max].
   std::vector<std::string> flat;
@@ -47,8 +47,8 @@ torch::Tensor score_candidates(const step_view& v, const torch::Tensor& query, t
   }
   auto logits = torch::full({v.batch, widest}, masked_logit);
   if (!flat.empty()) {
-    auto cin = encode_texts(flat.data(), static_cast<int64_t>(flat.size()), buckets);
-    auto cmd = torch::relu(in(embed(cin.ids, cin.offsets)));  // [C, H]
+    auto cmd = per_text(flat.data(), static_cast<int64_t>(flat.size()), buckets, distinct,
+                        [&](const bags& b) { return torch::relu(in(embed(b.ids, b.offsets))); });  // [C, H]
     auto own = torch::tensor(owner, torch::kInt64);
     auto q = query.index_select(0, own);                       // [C, H]
     auto scores = (q * cmd).sum(1) / std::sqrt(static_cast<double>(query.size(1)));
@@ -78,12 +78,13 @@ class text_net final : public net {
 
   int64_t state_size() const override { return o_.hidden; }
 
-  step_out step(const step_view& v, const torch::Tensor& state) override {
-    auto in = encode_texts(v.text, v.batch, o_.buckets);
-    auto x = torch::relu(obs_in(obs_embed(in.ids, in.offsets)));
-    auto h = core(x, state);
-    auto logits = score_candidates(v, query(h), cmd_embed, cmd_in, o_.buckets);
-    return {logits, value(h).squeeze(1), h};
+  torch::Tensor encode(const step_view& v) override {
+    return per_text(v.text, v.batch, o_.buckets, !o_.reference,
+                    [&](const bags& b) { return torch::relu(obs_in(obs_embed(b.ids, b.offsets))); });
+  }
+  torch::nn::GRUCell& recurrent() override { return core; }
+  std::pair<torch::Tensor, torch::Tensor> heads(const step_view& v, const torch::Tensor& h) override {
+    return {score_candidates(v, query(h), cmd_embed, cmd_in, o_.buckets, !o_.reference), value(h).squeeze(1)};
   }
 
  private:
@@ -123,28 +124,57 @@ class nethack_net final : public net {
 
   int64_t state_size() const override { return o_.hidden; }
 
-  step_out step(const step_view& v, const torch::Tensor& state) override {
+  torch::Tensor encode(const step_view& v) override {
     const int64_t B = v.batch;
     const auto* chars = reinterpret_cast<const uint8_t*>(v.arrays[index_.at("tty_chars")]);
     const auto* colors = reinterpret_cast<const uint8_t*>(v.arrays[index_.at("tty_colors")]);
     const auto* cursor = reinterpret_cast<const int32_t*>(v.arrays[index_.at("tty_cursor")]);
     const auto* stats = reinterpret_cast<const float*>(v.arrays[index_.at("stats")]);
-    auto screen_c = torch::from_blob(const_cast<uint8_t*>(chars), {B, 24, 80}, torch::kUInt8).to(torch::kInt64);
-    auto screen_k = torch::from_blob(const_cast<uint8_t*>(colors), {B, 24, 80}, torch::kUInt8).to(torch::kInt64).clamp(0, 15);
-    auto cells = torch::cat({char_embed(screen_c), color_embed(screen_k)}, 3).permute({0, 3, 1, 2});  // [B, 24, 24, 80]
-    auto map = cells.slice(2, 1, 22);  // the map rows
-    auto m = torch::elu(map2(torch::elu(map1(map))));
+    auto screen_c = torch::from_blob(const_cast<uint8_t*>(chars), {B, 24, 80}, torch::kUInt8);
+    auto screen_k = torch::from_blob(const_cast<uint8_t*>(colors), {B, 24, 80}, torch::kUInt8);
+    torch::Tensor map_cells, crop_cells;
+    if (o_.reference) {  // the reference: embed the whole screen, then slice the map and each env's crop
+      auto cells = embed_cells(screen_c.to(torch::kInt64), screen_k.to(torch::kInt64));  // [B, 24, 24, 80]
+      map_cells = cells.slice(2, 1, 22);
+      auto padded = torch::constant_pad_nd(cells, {4, 4, 4, 4});
+      std::vector<torch::Tensor> crops;
+      crops.reserve(static_cast<size_t>(B));
+      for (int64_t b = 0; b < B; ++b) {
+        int64_t r = std::clamp<int64_t>(cursor[2 * b], 0, 23), c = std::clamp<int64_t>(cursor[2 * b + 1], 0, 79);
+        crops.push_back(padded[b].slice(1, r, r + 9).slice(2, c, c + 9));
+      }
+      crop_cells = torch::stack(crops);
+    } else {
+      // The map rows embedded, and each crop's ids gathered first and embedded on their own: the
+      // same values and gradients without a screen-sized gradient per env. Cells outside the
+      // screen are zero vectors, as the padding of the reference gives.
+      map_cells = embed_cells(screen_c.slice(1, 1, 22).to(torch::kInt64), screen_k.slice(1, 1, 22).to(torch::kInt64));
+      auto ids_c = torch::zeros({B, 9, 9}, torch::kInt64), ids_k = torch::zeros({B, 9, 9}, torch::kInt64);
+      auto inside = torch::zeros({B, 1, 9, 9}, torch::kFloat32);
+      auto* pc = ids_c.data_ptr<int64_t>();
+      auto* pk = ids_k.data_ptr<int64_t>();
+      auto* pin = inside.data_ptr<float>();
+      for (int64_t b = 0; b < B; ++b) {
+        const int64_t r = std::clamp<int64_t>(cursor[2 * b], 0, 23), c = std::clamp<int64_t>(cursor[2 * b + 1], 0, 79);
+        for (int64_t dy = 0; dy < 9; ++dy) {
+          const int64_t row = r + dy - 4;
+          if (row < 0 || row >= 24) continue;
+          for (int64_t dx = 0; dx < 9; ++dx) {
+            const int64_t col = c + dx - 4;
+            if (col < 0 || col >= 80) continue;
+            const int64_t k = b * 81 + dy * 9 + dx;
+            pc[k] = chars[b * 24 * 80 + row * 80 + col];
+            pk[k] = colors[b * 24 * 80 + row * 80 + col];
+            pin[k] = 1.0f;
+          }
+        }
+      }
+      crop_cells = embed_cells(ids_c, ids_k) * inside;
+    }
+    auto m = torch::elu(map2(torch::elu(map1(map_cells))));
     m = torch::adaptive_avg_pool2d(m, {3, 5}).flatten(1);
     auto map_feat = torch::elu(map_out(m));
-    // 9x9 crop around the hero, padded at the edges.
-    auto padded = torch::constant_pad_nd(cells, {4, 4, 4, 4});
-    std::vector<torch::Tensor> crops;
-    crops.reserve(static_cast<size_t>(B));
-    for (int64_t b = 0; b < B; ++b) {
-      int64_t r = std::clamp<int64_t>(cursor[2 * b], 0, 23), c = std::clamp<int64_t>(cursor[2 * b + 1], 0, 79);
-      crops.push_back(padded[b].slice(1, r, r + 9).slice(2, c, c + 9));
-    }
-    auto crop_feat = torch::elu(crop_out(torch::elu(crop1(torch::stack(crops))).flatten(1)));
+    auto crop_feat = torch::elu(crop_out(torch::elu(crop1(crop_cells)).flatten(1)));
     static const float scale[25] = {1 / 79.f, 1 / 21.f, 1 / 25.f, 1 / 100.f, 1 / 25.f, 1 / 25.f, 1 / 25.f, 1 / 25.f,
                                     1 / 25.f, 1.f, 1 / 50.f, 1 / 1000.f, 1 / 100.f, 1 / 100.f, 1 / 100.f, 1 / 100.f,
                                     1 / 10.f, 1 / 30.f, 1 / 10000.f, 1 / 10000.f, 1 / 6.f, 1 / 5.f, 1 / 8192.f,
@@ -154,14 +184,21 @@ class nethack_net final : public net {
     auto stat_feat = torch::elu(stats2(torch::elu(stats1(st.clamp(-5, 5)))));
     std::vector<std::string> messages(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) messages[static_cast<size_t>(b)].assign(reinterpret_cast<const char*>(chars + b * 24 * 80), 80);
-    auto msg = encode_texts(messages.data(), B, o_.buckets);
-    auto msg_feat = torch::elu(msg_out(msg_embed(msg.ids, msg.offsets)));
-    auto x = torch::elu(join(torch::cat({map_feat, crop_feat, stat_feat, msg_feat}, 1)));
-    auto h = core(x, state);
-    return {pi(h), value(h).squeeze(1), h};
+    auto msg_feat = per_text(messages.data(), B, o_.buckets, !o_.reference,
+                             [&](const bags& b) { return torch::elu(msg_out(msg_embed(b.ids, b.offsets))); });
+    return torch::elu(join(torch::cat({map_feat, crop_feat, stat_feat, msg_feat}, 1)));
+  }
+  torch::nn::GRUCell& recurrent() override { return core; }
+  std::pair<torch::Tensor, torch::Tensor> heads(const step_view&, const torch::Tensor& h) override {
+    return {pi(h), value(h).squeeze(1)};
   }
 
  private:
+  // Characters and colours (ids, [B, R, C]) as cells of 24 channels [B, 24, R, C].
+  torch::Tensor embed_cells(const torch::Tensor& c, const torch::Tensor& k) {
+    return torch::cat({char_embed(c), color_embed(k.clamp(0, 15))}, 3).permute({0, 3, 1, 2});
+  }
+
   policy_options o_;
   int32_t actions_;
   std::map<std::string, size_t> index_;

@@ -32,6 +32,11 @@ struct policy_options {
   uint32_t buckets = 1 << 14;  ///< hashed text feature buckets
   uint64_t seed = 1;
   std::string net = "auto";    ///< auto, generic, text or nethack
+  /// The straightforward computations that tests and benchmarks compare the default ones
+  /// against (same outputs and gradients, slower): the NetHack net crops around the hero by
+  /// slicing the embedded screen (the default crops the ids, then embeds), and every text is
+  /// encoded even when a batch repeats it (the default encodes each distinct text once).
+  bool reference = false;
 };
 
 class policy {

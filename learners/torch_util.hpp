@@ -7,6 +7,8 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -49,6 +51,26 @@ inline bags encode_texts(const std::string* texts, int64_t n, uint32_t buckets) 
     if (static_cast<int64_t>(ids.size()) == offsets.back()) ids.push_back(0);
   }
   return {torch::tensor(ids, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
+}
+
+/// f(bags) for n texts, a row per text. With `distinct`, f runs once per distinct text and the
+/// rows are gathered: the texts of a rollout repeat (a room's description, the commands it
+/// offers, an empty message line), and the gather's gradient sums what the repeats would.
+template <class F>
+torch::Tensor per_text(const std::string* texts, int64_t n, uint32_t buckets, bool distinct, F&& f) {
+  if (!distinct) return f(encode_texts(texts, n, buckets));
+  std::unordered_map<std::string_view, int64_t> seen;
+  seen.reserve(static_cast<size_t>(n));
+  std::vector<std::string> unique;
+  std::vector<int64_t> row(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    auto [it, fresh] = seen.try_emplace(texts[i], static_cast<int64_t>(seen.size()));
+    if (fresh) unique.push_back(texts[i]);
+    row[static_cast<size_t>(i)] = it->second;
+  }
+  auto out = f(encode_texts(unique.data(), static_cast<int64_t>(unique.size()), buckets));
+  if (static_cast<int64_t>(unique.size()) == n) return out;
+  return out.index_select(0, torch::tensor(row, torch::kInt64));
 }
 
 /// Serialises a module (and optionally its optimiser) into a byte string.
