@@ -19,6 +19,7 @@ using setup_ptr = std::shared_ptr<const runner_setup>;
 
 struct runner_state {
   uint64_t id = 0;
+  int torch_threads = 1;
   std::unique_ptr<envs::vector_env> vec;
   std::unique_ptr<learners::policy> pol;
   std::vector<float> h, logp, values;
@@ -50,6 +51,7 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
   s.learner = learner;
   s.steps = static_cast<size_t>(cfg.integer("train.rollout"));
   s.max_in_flight = static_cast<int>(cfg.integer("train.max_in_flight"));
+  s.torch_threads = static_cast<int>(cfg.integer("train.act_threads"));
   s.fail_at = attempt == 0 ? static_cast<int>(cfg.integer("train.fail_runner_at_tick")) : 0;
   const uint64_t seed = core::derive_seed(static_cast<uint64_t>(cfg.integer("train.seed")), id);
   auto vec = envs::vector_env::create(*ctx->registry, ctx->env, cfg, static_cast<size_t>(cfg.integer("train.envs_per_runner")),
@@ -90,7 +92,7 @@ caf::behavior runner(caf::stateful_actor<runner_state>* self, uint64_t id, int a
       [=](tick_atom) {
         auto& st = self->state;
         if (st.in_flight >= st.max_in_flight || st.paused) return;
-        learners::configure_thread();
+        learners::configure_thread(st.torch_threads);
         if (st.fail_at > 0 && static_cast<int>(st.ticks) == st.fail_at)
           throw std::runtime_error("runner " + std::to_string(st.id) + ": failure injected by train.fail_runner_at_tick");
         ++st.ticks;

@@ -32,6 +32,7 @@ using clock_type = std::chrono::steady_clock;
 double seconds(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct learner_state {
+  int torch_threads = 1;
   std::unique_ptr<learners::policy> pol;
   std::unique_ptr<learners::appo_learner> appo;
   std::unique_ptr<learners::reward_model> rewards;  // the latest snapshot, for intrinsic rewards
@@ -109,6 +110,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
   if (!pol) throw std::runtime_error(pol.error().message);
   s.pol = std::move(pol.value());
   s.appo = std::make_unique<learners::appo_learner>(*s.pol, learners::appo_options_from(cfg));
+  s.torch_threads = static_cast<int>(cfg.integer("learner.threads"));
   auto rm = learners::make_reward_model(cfg, cfg.string("train.goal_text"));
   if (!rm) throw std::runtime_error(rm.error().message);
   s.rewards = std::move(rm.value());
@@ -172,7 +174,7 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         // The run stops at the first whole rollout that reaches train.steps: later ones (in
         // flight when it did) are not learnt, so the counts stop there.
         if (ctx->target_steps > 0 && st.env_steps >= ctx->target_steps) return rollout_ack{};
-        learners::configure_thread();
+        learners::configure_thread(st.torch_threads);
         if (auto it = st.runners.find(m.runner); it != st.runners.end()) {  // what the runner says of itself
           auto& e = it->second;
           const auto now = clock_type::now();

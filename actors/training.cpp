@@ -315,6 +315,10 @@ void add_training_options(core::schema& s) {
   s.string("train.env", "textworld", "environment to train on");
   s.integer("train.runners", 1, "env runner actors (each steps its own batch of envs)", 1, 256);
   s.integer("train.envs_per_runner", 16, "envs per runner", 1, 4096);
+  s.integer("train.act_threads", 1, "LibTorch threads of each runner's forward pass (acting)", 1, 256);
+  s.string("train.scheduler", "sharing", "how the process's actors share its threads: sharing (one queue; idle threads "
+           "sleep until work comes) or work-stealing (idle threads poll each other's queues: on 2 cores the polling "
+           "took the learner's time; see docs/learners.md)", {"sharing", "work-stealing"});
   s.integer("train.rollout", 32, "steps per rollout (the last one serves as the bootstrap value)", 2, 4096);
   s.integer("train.max_in_flight", 2, "rollouts a runner may have waiting at the learner", 1, 64);
   s.integer("train.steps", 200000, "env steps to train for: the run stops at the first whole rollout that reaches "
@@ -401,6 +405,10 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   add_message_types(ccfg);
   const int runners = hooks.local_runners >= 0 ? hooks.local_runners : static_cast<int>(cfg.integer("train.runners"));
   ccfg.set("scheduler.max-threads", static_cast<size_t>(runners + 2));
+  if (cfg.string("train.scheduler") == "sharing")
+    ccfg.set("scheduler.policy", caf::atom("sharing"));
+  else
+    ccfg.set("scheduler.policy", caf::atom("stealing"));
   ccfg.set("logger.verbosity", caf::atom("quiet"));
   if (hooks.configure) hooks.configure(ccfg);
   training_state state_in = resume ? *resume : training_state{};

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -161,8 +162,14 @@ int main(int argc, char** argv) {
   } else {
     configure_runtime(threads);
   }
-  if (only.empty() || only == "text") bench_policy("text", text_layout(), true);
-  if (only.empty() || only == "nethack") bench_policy("nethack", nethack_layout(), false);
+  // In a thread of its own, as the learner and the runners run in training (glibc gives other
+  // threads their own arenas, which treat large blocks differently from the main thread's).
+  std::thread worker([&] {
+    configure_thread(threads);
+    if (only.empty() || only == "text") bench_policy("text", text_layout(), true);
+    if (only.empty() || only == "nethack") bench_policy("nethack", nethack_layout(), false);
+  });
+  worker.join();
   if (!only.empty() && only != "rewards") return 0;
 
   std::vector<std::string> captions;

@@ -84,6 +84,8 @@ core::status configure_system(caf::actor_system_config& ccfg, const core::config
                                 "cluster's key with `lantern keys --out FILE` and set cluster.key_file on every node "
                                 "(docs/cluster.md)");
   ccfg.set("logger.verbosity", caf::atom("quiet"));
+  if (cfg.string("train.scheduler") == "sharing")  // as in one process (actors/training.cpp)
+    ccfg.set("scheduler.policy", caf::atom("sharing"));
   return {};
 }
 

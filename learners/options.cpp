@@ -25,6 +25,11 @@ void add_learner_options(core::schema& s) {
            "observation the cut left it in), last (the value of the last observation it acted on) or terminal "
            "(nothing: the cut read as an end). Use terminal when the observation shows the time left: the limit is "
            "then part of the task (docs/learners.md)", {"final", "last", "terminal"});
+  s.integer("learner.threads", 1, "LibTorch threads of the policy learner's updates (on 2 cores, 1: the runners "
+            "and the NetHack games need the other; see docs/learners.md)", 1, 256);
+  s.boolean("learner.reference", false, "testing and benchmarks: the straightforward learner computations the fast ones "
+            "are checked against (the whole network replayed step by step over every env, every text encoded, the "
+            "NetHack crop sliced from the embedded screen); same results, slower");
   s.integer("appo.minibatches", 1, "minibatches per pass (split over envs, sequences kept whole)", 1, 1024);
 
   s.string("reward.model", "none", "intrinsic reward: none (extrinsic only), retrieval, classification, ranking or bow",
@@ -53,6 +58,7 @@ policy_options policy_options_from(const core::config& c) {
   o.buckets = static_cast<uint32_t>(c.integer("policy.buckets"));
   o.seed = static_cast<uint64_t>(c.integer("policy.seed"));
   o.net = c.string("policy.net");
+  o.reference = c.boolean("learner.reference");
   return o;
 }
 
@@ -69,6 +75,7 @@ appo_options appo_options_from(const core::config& c) {
   o.grad_clip = c.real("appo.grad_clip");
   o.epochs = static_cast<int>(c.integer("appo.epochs"));
   o.minibatches = static_cast<int>(c.integer("appo.minibatches"));
+  o.stepwise_replay = c.boolean("learner.reference");
   const std::string& t = c.string("appo.truncation");
   o.truncation = t == "last" ? truncation_bootstrap::last
                  : t == "terminal" ? truncation_bootstrap::terminal

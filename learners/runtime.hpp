@@ -8,12 +8,17 @@
 //   int main() { lantern::learners::configure_runtime(1); ... }
 #pragma once
 
+#include <cstddef>
+
 namespace lantern::learners {
 
 void configure_runtime(int torch_threads);
 
-/// For a thread that runs torch code (an actor's worker thread): one intra-op thread. OpenMP
+/// For a thread that runs torch code (an actor's worker thread): its intra-op threads. OpenMP
 /// settings are per thread, and a new thread does not inherit them.
-void configure_thread();
+void configure_thread(int torch_threads = 1);
+
+/// Bytes of large freed tensor blocks that configure_runtime's allocator keeps for reuse.
+size_t cached_tensor_bytes();
 
 }  // namespace lantern::learners

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "learners/appo.hpp"
@@ -176,6 +177,30 @@ TEST(FastPaths, TheGruSequenceGivesTheStatesAndGradientsOfAGruCellStepByStep) {
   const char* names[] = {"x", "h0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"};
   ASSERT_EQ(fg.size(), 6u);
   for (size_t i = 0; i < fg.size(); ++i) EXPECT_LT(rel_diff(fg[i], rg[i]), 1e-5) << names[i];
+}
+
+TEST(FastPaths, LargeTensorBlocksAreKeptForReuseAcrossThreads) {
+  configure_runtime(1);
+  const size_t before = cached_tensor_bytes();
+  {
+    auto big = torch::ones({8 << 20});  // 32 MiB
+    EXPECT_EQ(big.sum().item<double>(), 8 << 20);
+  }
+  EXPECT_GE(cached_tensor_bytes(), before + (32u << 20)) << "a freed 32 MiB block is kept";
+  // Another thread takes it (no new mapping, no page faults) and gives it back; small tensors
+  // and oneDNN's convolutions (which free through the raw deleter) work throughout.
+  std::thread other([&] {
+    configure_thread(1);
+    auto again = torch::zeros({8 << 20});
+    EXPECT_LT(cached_tensor_bytes(), before + (32u << 20)) << "the kept block served the next tensor of its size";
+    auto conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(24, 32, 3).stride(2));
+    auto y = conv(torch::randn({256, 24, 21, 80}));  // 41 MB in, through oneDNN
+    EXPECT_EQ(y.size(0), 256);
+    auto small = torch::arange(10);
+    EXPECT_EQ(small.sum().item<int64_t>(), 45);
+  });
+  other.join();
+  EXPECT_GE(cached_tensor_bytes(), before + (32u << 20));
 }
 
 // Two learners on one rollout from identical policies, one replaying step by step over every
