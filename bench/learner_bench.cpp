@@ -17,6 +17,8 @@
 
 #include "core/rng.hpp"
 #include "learners/appo.hpp"
+#include "learners/nets.hpp"
+#include "learners/torch_util.hpp"
 #include "learners/policy.hpp"
 #include "learners/reward_models.hpp"
 #include "learners/runtime.hpp"
@@ -143,6 +145,67 @@ void bench_policy(const char* name, const core::obs_layout& layout, bool text) {
   }
 }
 
+// What batching acting across runners would give (one forward pass for the envs of several
+// runners, as a policy worker does): acting steps/s with one pass over k x 8 envs against k
+// passes over 8 envs (k runners of 8 envs each acting on their own), same run.
+void bench_act_batching(const char* name, const core::obs_layout& layout, bool text) {
+  auto made = policy::make(layout, {});
+  auto& pol = *made.value();
+  core::pcg32 rng(1);
+  auto rate = [&](size_t envs, int passes) {
+    core::obs_batch obs(layout, envs);
+    fill(obs, rng, text);
+    std::vector<float> state(envs * pol.state_size(), 0.0f), logp;
+    std::vector<int32_t> actions;
+    pol.act(obs, state, actions, logp, rng);
+    uint64_t acted = 0;
+    auto t0 = clock_type::now();
+    while (since(t0) < seconds / 8) {
+      for (int p = 0; p < passes; ++p) pol.act(obs, state, actions, logp, rng);
+      acted += envs * static_cast<uint64_t>(passes);
+    }
+    return static_cast<double>(acted) / since(t0);
+  };
+  for (int k : {2, 4}) {
+    const double joined = rate(8 * static_cast<size_t>(k), 1), apart = rate(8, k);
+    std::printf("{\"name\": \"learner.act_batching.%s.%d_runners\", \"value\": %.0f, \"unit\": \"env steps/s\", "
+                "\"batch\": %d, \"threads\": %d, \"baseline\": \"%d passes of 8 envs\", \"baseline_value\": %.0f, "
+                "\"ratio_to_baseline\": %.2f}\n",
+                name, k, joined, 8 * k, threads, k, apart, joined / apart);
+  }
+  std::fflush(stdout);
+}
+
+// A weights broadcast (the learner writes the weights, a runner loads them: after every update)
+// in Lantern's flat format against LibTorch's archive, same network, same run.
+void bench_weights(const char* name, const core::obs_layout& layout) {
+  auto from = policy::make(layout, {});
+  policy_options other;
+  other.seed = 2;
+  auto to = policy::make(layout, other);
+  auto& src = *from.value()->internals().model;
+  auto& dst = *to.value()->internals().model;
+  auto rate = [&](bool flat) {
+    uint64_t n = 0;
+    size_t bytes = 0;
+    auto t0 = clock_type::now();
+    while (since(t0) < seconds / 8) {
+      const std::string w = flat ? learners::detail::module_bytes(src) : learners::detail::archive_bytes(src);
+      learners::detail::load_module_bytes(dst, w);
+      bytes = w.size();
+      ++n;
+    }
+    return std::make_pair(static_cast<double>(n) / since(t0), bytes);
+  };
+  const auto [flat, flat_bytes] = rate(true);
+  const auto [archive, archive_bytes] = rate(false);
+  std::printf("{\"name\": \"learner.weights_round_trip.%s\", \"value\": %.0f, \"unit\": \"per s\", \"bytes\": %zu, "
+              "\"baseline\": \"LibTorch archive\", \"baseline_value\": %.0f, \"baseline_bytes\": %zu, "
+              "\"ratio_to_baseline\": %.2f}\n",
+              name, flat, flat_bytes, archive, archive_bytes, flat / archive);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +231,10 @@ int main(int argc, char** argv) {
     configure_thread(threads);
     if (only.empty() || only == "text") bench_policy("text", text_layout(), true);
     if (only.empty() || only == "nethack") bench_policy("nethack", nethack_layout(), false);
+    if (only.empty() || only == "text") bench_act_batching("text", text_layout(), true);
+    if (only.empty() || only == "nethack") bench_act_batching("nethack", nethack_layout(), false);
+    if (only.empty() || only == "text") bench_weights("text", text_layout());
+    if (only.empty() || only == "nethack") bench_weights("nethack", nethack_layout());
   });
   worker.join();
   if (!only.empty() && only != "rewards") return 0;

@@ -1,20 +1,25 @@
 // End-to-end training throughput, measured in one run and printed as ratios:
-//   1. training env steps/s (runners + APPO learner + reward learner + annotator, the default
-//      TextWorld config) against raw env steps/s of the same number of envs stepped by a random
-//      agent (target: at least 0.5 on 2 cores);
-//   2. training env steps/s with a slow annotator (an OpenAI-compatible server that takes 2 s per
+//   1. the main job (the default TextWorld config: runner + APPO learner + reward learner +
+//      annotator) against the same job on the reference paths (learner.reference = true: the
+//      step-by-step replay, every text encoded; train.scheduler = work-stealing), and against
+//      raw env steps/s of the same envs stepped by a random agent;
+//   2. NetHack Score (configs/train-nethack-score.toml) the same way (target: 2,000 env steps/s);
+//   3. training env steps/s with a slow annotator (an OpenAI-compatible server that takes 2 s per
 //      call) against training with no annotator at all (target: at least 0.9: the policy never
 //      waits for labels);
-//   3. peak resident memory of the process.
-// One JSON line per result.
+//   4. peak resident memory of the process.
+// Steps/s are steady-state rates (from the first progress line to the last: start-up excluded).
+// LibTorch's allocator (learners/runtime.hpp) is process-wide and serves both sides. One JSON
+// line per result.
 //
-//   build/bin/train_bench [--steps 60000]
+//   build/bin/train_bench [--steps 60000] [--nethack-steps 30000]
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "actors/training.hpp"
 #include "annotators/fake_llm.hpp"
@@ -25,9 +30,11 @@ using namespace lantern;
 using clock_type = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  int64_t steps = 60000;
-  for (int i = 1; i + 1 < argc; ++i)
+  int64_t steps = 60000, nethack_steps = 30000;
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0) steps = std::stoll(argv[i + 1]);
+    if (std::strcmp(argv[i], "--nethack-steps") == 0) nethack_steps = std::stoll(argv[i + 1]);
+  }
   envs::env_registry registry;
   envs::register_builtin_envs(registry);
   core::schema schema;
@@ -35,25 +42,33 @@ int main(int argc, char** argv) {
   const std::string dir = std::filesystem::temp_directory_path().string() + "/lantern-train-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  auto config = [&](std::vector<std::string> sets) {
-    sets.push_back("annotator.store=" + dir + "/labels-" + std::to_string(sets.size()) + ".sqlite");
-    sets.push_back("train.steps=" + std::to_string(steps));
+  int runs = 0;
+  auto config = [&](std::vector<std::string> sets, const std::string& file = "train-textworld.toml") {
+    sets.push_back("annotator.store=" + dir + "/labels-" + std::to_string(runs++) + ".sqlite");
+    sets.push_back("train.steps=" + std::to_string(file == "train-textworld.toml" ? steps : nethack_steps));
     sets.push_back("train.progress_seconds=1");
-    auto c = core::config::load(schema, std::string(LANTERN_SOURCE_DIR) + "/configs/train-textworld.toml", sets);
+    auto c = core::config::load(schema, std::string(LANTERN_SOURCE_DIR) + "/configs/" + file, sets);
     if (!c) {
       std::fprintf(stderr, "%s\n", c.error().message.c_str());
       std::exit(1);
     }
     return std::move(c.value());
   };
+  // Steady-state env steps/s: from the first progress report to the end of the run.
   auto train = [&](const core::config& c) {
-    auto r = actors::run_training(c, registry, nullptr, {});
+    std::optional<actors::progress> first;
+    auto r = actors::run_training(c, registry, nullptr, [&](const actors::progress& p) {
+      if (!first && p.env_steps > 0) first = p;
+    });
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().message.c_str());
       std::exit(1);
     }
-    return static_cast<double>(r.value().first.env_steps) / r.value().first.seconds;
+    const auto& last = r.value().first;
+    if (!first || last.seconds <= first->seconds) return static_cast<double>(last.env_steps) / last.seconds;
+    return static_cast<double>(last.env_steps - first->env_steps) / (last.seconds - first->seconds);
   };
+  const std::vector<std::string> reference = {"learner.reference=true", "train.scheduler=work-stealing"};
 
   // 1. Raw env steps with the same envs, then training.
   auto base = config({});
@@ -71,9 +86,19 @@ int main(int argc, char** argv) {
   }
   const double raw_per_s = static_cast<double>(raw) / std::chrono::duration<double>(clock_type::now() - t0).count();
   const double trained = train(base);
+  const double trained_ref = train(config(reference));
   std::printf("{\"name\": \"train.steps_per_s.textworld\", \"value\": %.0f, \"unit\": \"env steps/s\", \"envs\": %zu, "
-              "\"baseline\": \"raw env steps, random agent, same envs\", \"baseline_value\": %.0f, \"ratio_to_baseline\": "
-              "%.3f, \"target_ratio\": 0.5}\n", trained, n, raw_per_s, trained / raw_per_s);
+              "\"baseline\": \"same job, reference paths\", \"baseline_value\": %.0f, \"ratio_to_baseline\": %.2f, "
+              "\"raw_env_steps_per_s\": %.0f, \"ratio_to_raw\": %.3f}\n",
+              trained, n, trained_ref, trained / trained_ref, raw_per_s, trained / raw_per_s);
+  std::fflush(stdout);
+
+  const double nethack = train(config({}, "train-nethack-score.toml"));
+  const double nethack_ref = train(config(reference, "train-nethack-score.toml"));
+  std::printf("{\"name\": \"train.steps_per_s.nethack_score\", \"value\": %.0f, \"unit\": \"env steps/s\", "
+              "\"baseline\": \"same job, reference paths\", \"baseline_value\": %.0f, \"ratio_to_baseline\": %.2f, "
+              "\"target\": 2000, \"ratio_to_target\": %.2f}\n",
+              nethack, nethack_ref, nethack / nethack_ref, nethack / 2000.0);
   std::fflush(stdout);
 
   // 2. A slow annotator (2 s per call) against none.

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 
 #include "core/rng.hpp"
 #include "learners/text_features.hpp"
+#include "learners/weights_format.hpp"
 
 namespace lantern::learners::detail {
 
@@ -73,8 +76,9 @@ torch::Tensor per_text(const std::string* texts, int64_t n, uint32_t buckets, bo
   return out.index_select(0, torch::tensor(row, torch::kInt64));
 }
 
-/// Serialises a module (and optionally its optimiser) into a byte string.
-inline std::string module_bytes(const torch::nn::Module& m) {
+/// A module's weights in LibTorch's archive (a zip of pickled tensors): what Lantern wrote
+/// before its flat format, still read from older checkpoints.
+inline std::string archive_bytes(const torch::nn::Module& m) {
   std::ostringstream out;
   torch::serialize::OutputArchive ar;
   m.save(ar);
@@ -82,11 +86,63 @@ inline std::string module_bytes(const torch::nn::Module& m) {
   return out.str();
 }
 
+/// A module's parameters and buffers in Lantern's flat format (learners/weights_format.hpp).
+inline std::string module_bytes(const torch::nn::Module& m) {
+  auto params = m.named_parameters(true);
+  auto buffers = m.named_buffers(true);
+  size_t total = weights_magic.size() + 4;
+  for (const auto* d : {&params, &buffers})
+    for (const auto& t : *d) total += 12 + t.key().size() + static_cast<size_t>(t.value().numel()) * sizeof(float);
+  std::string out;
+  out.reserve(total);
+  begin_weights(out, static_cast<uint32_t>(params.size() + buffers.size()));
+  for (const auto* d : {&params, &buffers})
+    for (const auto& t : *d) {
+      auto v = t.value().detach().to(torch::kFloat32).contiguous();
+      append_weights(out, t.key(), v.data_ptr<float>(), static_cast<uint64_t>(v.numel()));
+    }
+  return out;
+}
+
+/// Loads weights written by module_bytes (or, from older checkpoints, by archive_bytes); throws
+/// when they are not this module's (other tensor names, counts or sizes): nothing is changed then.
 inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
-  std::istringstream in(bytes);
-  torch::serialize::InputArchive ar;
-  ar.load_from(in);
-  m.load(ar);
+  if (!is_flat_weights(bytes)) {
+    std::istringstream in(bytes);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in);
+    m.load(ar);
+    return;
+  }
+  auto parsed = parse_weights(bytes);
+  if (!parsed) throw std::runtime_error(parsed.error().message);
+  std::vector<torch::Tensor> targets;
+  for (auto& t : m.named_parameters(true)) targets.push_back(t.value());
+  for (auto& t : m.named_buffers(true)) targets.push_back(t.value());
+  std::vector<std::string> names;
+  for (const auto& t : m.named_parameters(true)) names.push_back(t.key());
+  for (const auto& t : m.named_buffers(true)) names.push_back(t.key());
+  const auto& entries = parsed.value();
+  if (entries.size() != targets.size())
+    throw std::runtime_error("weights: " + std::to_string(entries.size()) + " tensors, this network has " +
+                             std::to_string(targets.size()));
+  for (size_t i = 0; i < entries.size(); ++i)
+    if (entries[i].name != names[i] || entries[i].elements != static_cast<uint64_t>(targets[i].numel()) ||
+        targets[i].scalar_type() != torch::kFloat32)
+      throw std::runtime_error("weights: tensor " + std::to_string(i) + " is '" + std::string(entries[i].name) + "' of " +
+                               std::to_string(entries[i].elements) + " values; this network's is '" + names[i] + "' of " +
+                               std::to_string(targets[i].numel()));
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& t = targets[i];
+    if (t.is_contiguous()) {
+      std::memcpy(t.data_ptr<float>(), entries[i].data, entries[i].elements * sizeof(float));
+    } else {
+      auto tmp = torch::empty({t.numel()});
+      std::memcpy(tmp.data_ptr<float>(), entries[i].data, entries[i].elements * sizeof(float));
+      t.copy_(tmp.view(t.sizes()));
+    }
+  }
 }
 
 template <class Optimizer>

@@ -12,6 +12,7 @@
 #include "annotators/wire.hpp"
 #include "cluster/wire.hpp"
 #include "core/curve.hpp"
+#include "learners/weights_format.hpp"
 
 namespace {
 
@@ -74,6 +75,17 @@ int main(int argc, char** argv) {
                                      "public = \"" + k.public_key + "\"\nsecret = \"" + k.secret_key + "\"\n");
     write(root / "key_file", "edited", "# a key file with CRLF and quotes\r\npublic = '" + k.public_key +
                                            "'\r\n\r\n  secret=\"" + k.secret_key + "\"\r\n");
+  }
+  {  // weights in the flat format: two small tensors, and none
+    std::string w;
+    const float a[6] = {0.5f, -1.0f, 2.0f, 0.0f, 3.5f, -0.25f}, b[2] = {1.0f, 2.0f};
+    learners::begin_weights(w, 2);
+    learners::append_weights(w, "core.weight_ih", a, 6);
+    learners::append_weights(w, "value.bias", b, 2);
+    write(root / "weights", "two", w);
+    std::string none;
+    learners::begin_weights(none, 0);
+    write(root / "weights", "none", none);
   }
   {  // bridge frames, as cluster/bridge.cpp writes them
     caf::actor_system_config cfg;

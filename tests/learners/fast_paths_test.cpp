@@ -15,6 +15,8 @@
 #include "learners/nets.hpp"
 #include "learners/policy.hpp"
 #include "learners/recurrent.hpp"
+#include "learners/torch_util.hpp"
+#include "learners/weights_format.hpp"
 #include "learners/runtime.hpp"
 
 namespace lantern::learners {
@@ -201,6 +203,46 @@ TEST(FastPaths, LargeTensorBlocksAreKeptForReuseAcrossThreads) {
   });
   other.join();
   EXPECT_GE(cached_tensor_bytes(), before + (32u << 20));
+}
+
+TEST(FastPaths, FlatWeightsRoundTripAndOlderArchivesStillLoad) {
+  configure_runtime(1);
+  policy_options other;
+  other.seed = 7;
+  auto a = policy::make(nethack_layout(), {}), b = policy::make(nethack_layout(), other);
+  ASSERT_TRUE(a && b);
+  const std::string flat = a.value()->weights();
+  ASSERT_TRUE(is_flat_weights(flat));
+  ASSERT_FALSE(b.value()->weights() == flat);
+  ASSERT_TRUE(b.value()->load_weights(flat));
+  EXPECT_TRUE(b.value()->weights() == flat);
+  // A checkpoint written before the flat format (LibTorch's archive) loads into the same weights.
+  auto c = policy::make(nethack_layout(), other);
+  ASSERT_TRUE(c.value()->load_weights(detail::archive_bytes(*a.value()->internals().model)));
+  EXPECT_TRUE(c.value()->weights() == flat);
+}
+
+TEST(FastPaths, WeightsThatDoNotFitAreRefusedAndChangeNothing) {
+  configure_runtime(1);
+  auto text = policy::make(text_layout(), {}), nethack = policy::make(nethack_layout(), {});
+  const std::string mine = nethack.value()->weights();
+  auto refused = [&](const std::string& bytes) {
+    auto ok = nethack.value()->load_weights(bytes);
+    EXPECT_TRUE(nethack.value()->weights() == mine) << "nothing changed";
+    return ok ? std::string() : ok.error().message;
+  };
+  EXPECT_NE(refused(text.value()->weights()).find("tensors"), std::string::npos) << "another network's weights";
+  EXPECT_NE(refused(mine.substr(0, mine.size() - 3)).find("more values than the bytes hold"), std::string::npos);
+  EXPECT_NE(refused(mine + "x").find("after the last tensor"), std::string::npos);
+  std::string lying = mine;
+  lying[weights_magic.size()] = '\xff';  // count 255+: more tensors than the bytes could hold, or a mismatch
+  lying[weights_magic.size() + 3] = '\x7f';
+  EXPECT_NE(refused(lying).find("declares"), std::string::npos);
+  std::string renamed = mine;
+  renamed[weights_magic.size() + 8] ^= 1;  // the first tensor's name
+  EXPECT_NE(refused(renamed).find("this network's is"), std::string::npos);
+  EXPECT_FALSE(refused("LNTWGT0").empty()) << "a truncated header";
+  EXPECT_FALSE(refused("not weights at all").empty());
 }
 
 // Two learners on one rollout from identical policies, one replaying step by step over every
