@@ -450,8 +450,17 @@ struct bridge::impl : caf::proxy_registry::backend, forwarder, std::enable_share
                   nullptr);
   }
 
-  // A frame from an established peer.
+  // A frame from an established peer; one that a decoder throws on is dropped alone (the frames
+  // after it in the same batch are still read).
   void handle(peer& p, const char* data, size_t size) {
+    try {
+      handle_frame(p, data, size);
+    } catch (const std::exception& e) {
+      spdlog::warn("bridge: dropped a frame from a peer: {}", e.what());
+    }
+  }
+
+  void handle_frame(peer& p, const char* data, size_t size) {
     p.last_seen = clock_type::now();
     const char* end = data + size;
     const char* q = data + 1;

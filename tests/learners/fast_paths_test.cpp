@@ -19,20 +19,13 @@
 #include "learners/weights_format.hpp"
 #include "learners/runtime.hpp"
 
+#include "learners/layouts.hpp"
+
 namespace lantern::learners {
 namespace {
 
-core::obs_layout text_layout() { return core::obs_layout{{}, true, true, core::action_kind::text, 0}; }
-
-core::obs_layout nethack_layout() {
-  core::obs_layout l;
-  l.arrays = {{"tty_chars", core::dtype::u8, {24, 80}}, {"tty_colors", core::dtype::u8, {24, 80}},
-              {"tty_cursor", core::dtype::i32, {2}}, {"stats", core::dtype::f32, {25}}};
-  l.has_caption = true;
-  l.actions = core::action_kind::discrete;
-  l.num_actions = 23;
-  return l;
-}
+using testing::nethack_layout;
+using testing::text_layout;
 
 core::obs_layout grid_layout() {
   core::obs_layout l;

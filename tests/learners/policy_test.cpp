@@ -13,20 +13,13 @@
 #include "learners/appo.hpp"
 #include "learners/checkpoint.hpp"
 
+#include "learners/layouts.hpp"
+
 namespace lantern::learners {
 namespace {
 
-core::obs_layout text_layout() { return core::obs_layout{{}, true, true, core::action_kind::text, 0}; }
-
-core::obs_layout nethack_layout() {
-  core::obs_layout l;
-  l.arrays = {{"tty_chars", core::dtype::u8, {24, 80}}, {"tty_colors", core::dtype::u8, {24, 80}},
-              {"tty_cursor", core::dtype::i32, {2}}, {"stats", core::dtype::f32, {25}}};
-  l.has_caption = true;
-  l.actions = core::action_kind::discrete;
-  l.num_actions = 28;
-  return l;
-}
+using testing::nethack_layout;
+using testing::text_layout;
 
 // A text bandit: two commands, in a random order each step; "take the gold" pays 1.
 void fill_bandit(core::obs_batch& b, core::pcg32& rng) {
