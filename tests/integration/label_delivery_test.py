@@ -64,7 +64,7 @@ def main():
     annotator = subprocess.Popen(serve, stdout=annotator_log, stderr=subprocess.STDOUT, env=env)
     run = os.path.join(d, "run")
     train = subprocess.Popen(
-        [lantern, "train", "--config", os.path.join(source, "configs/train-textworld.toml"), "--steps", "40000",
+        [lantern, "train", "--config", os.path.join(source, "configs/train-textworld.toml"), "--steps", "200000",
          "--run-dir", run, "--set", f"annotator.connect={endpoint}", "--set", "env.textworld.games=40",
          "--set", "train.progress_seconds=0.5", "--set", "train.label_deadline_ms=5000",
          "--set", "train.label_backoff_ms=1000", "--set", "train.label_backoff_max_ms=4000",
