@@ -16,13 +16,14 @@ struct gru_sequence_fn : public torch::autograd::Function<gru_sequence_fn> {
     auto x = x_in.contiguous();
     auto keep = keep_in.contiguous();
     auto gi = torch::addmm(b_ih, x.view({S * n, F}), w_ih.t()).view({S, n, 3 * H});
-    auto gh = torch::empty({S, n, 3 * H});
-    auto rz = torch::empty({S, n, 2 * H});
-    auto nn = torch::empty({S, n, H});
-    auto hin = torch::empty({S, n, H});  // the state each step read
-    auto out = torch::empty({S, n, H});
+    const auto opt = x_in.options();
+    auto gh = torch::empty({S, n, 3 * H}, opt);
+    auto rz = torch::empty({S, n, 2 * H}, opt);
+    auto nn = torch::empty({S, n, H}, opt);
+    auto hin = torch::empty({S, n, H}, opt);  // the state each step read
+    auto out = torch::empty({S, n, H}, opt);
     auto w_hh_t = w_hh.t();
-    auto tmp = torch::empty({n, H});
+    auto tmp = torch::empty({n, H}, opt);
     for (int64_t t = 0; t < S; ++t) {
       auto h_in = hin[t];
       if (t == 0)
@@ -52,11 +53,12 @@ struct gru_sequence_fn : public torch::autograd::Function<gru_sequence_fn> {
     const auto &x = saved[0], &keep = saved[1], &w_ih = saved[2], &w_hh = saved[3], &gh = saved[4], &rz = saved[5],
                &nn = saved[6], &hin = saved[7];
     const int64_t S = x.size(0), n = x.size(1), F = x.size(2), H = hin.size(2);
-    auto g = grads[0].defined() ? grads[0].contiguous() : torch::zeros({S, n, H});
-    auto dgi = torch::empty({S, n, 3 * H});  // d(loss)/d(input gates); the hidden gates' differ in n
-    auto dgh = torch::empty({S, n, 3 * H});
-    auto carry = torch::zeros({n, H});       // gradient reaching the state step t + 1 read
-    auto dh = torch::empty({n, H}), dprev = torch::empty({n, H}), tmp = torch::empty({n, H});
+    const auto opt = x.options();
+    auto g = grads[0].defined() ? grads[0].contiguous() : torch::zeros({S, n, H}, opt);
+    auto dgi = torch::empty({S, n, 3 * H}, opt);  // d(loss)/d(input gates); the hidden gates' differ in n
+    auto dgh = torch::empty({S, n, 3 * H}, opt);
+    auto carry = torch::zeros({n, H}, opt);       // gradient reaching the state step t + 1 read
+    auto dh = torch::empty({n, H}, opt), dprev = torch::empty({n, H}, opt), tmp = torch::empty({n, H}, opt);
     Tensor dh0;
     for (int64_t t = S - 1; t >= 0; --t) {
       torch::add_out(dh, g[t], carry);

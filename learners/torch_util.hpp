@@ -142,6 +142,7 @@ inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
       std::memcpy(tmp.data_ptr<float>(), entries[i].data, entries[i].elements * sizeof(float));
       t.copy_(tmp.view(t.sizes()));
     }
+    t.unsafeGetTensorImpl()->bump_version();  // as copy_ would: a graph that saved t sees the change
   }
 }
 
