@@ -61,6 +61,7 @@ struct learner_state {
   uint64_t weights_bytes_version = ~uint64_t{0};
   std::deque<float> recent_returns;
   std::deque<uint8_t> recent_success;
+  std::deque<double> recent_intrinsic;  // intrinsic return of the last 100 episodes (as the learner shaped them)
   double lag_sum = 0, policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   bool finite = true;
 };
@@ -203,10 +204,17 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
             const size_t i = r->at(t, e);
             const std::string& caption = r->caption.empty() ? std::string() : r->caption[i];
             // The action that produced a message earns its reward, scaled by its count in the episode.
-            total[i] = st.shape.total(r->reward[i], intrinsic[i], counts.bump(e, caption));
+            const double term = st.shape.intrinsic_term(intrinsic[i], counts.bump(e, caption), &counts.previous(e));
+            total[i] = static_cast<float>(st.shape.extrinsic_coef * st.shape.extrinsic_term(r->reward[i]) +
+                                          st.shape.intrinsic_coef * term);
+            counts.intrinsic_return(e) += st.shape.intrinsic_coef * term;
             isum += intrinsic[i];
             inz += intrinsic[i] != 0.0f;
-            if (r->done[i]) counts.reset(e);
+            if (r->done[i]) {
+              st.recent_intrinsic.push_back(counts.intrinsic_return(e));
+              if (st.recent_intrinsic.size() > 100) st.recent_intrinsic.pop_front();
+              counts.reset(e);
+            }
             if (!caption.empty() && st.forwarded.insert(caption).second) fresh.push_back(caption);
           }
         }
@@ -261,6 +269,10 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
         out.entropy = st.entropy;
         out.intrinsic_mean = st.intrinsic_mean;
         out.intrinsic_nonzero = st.intrinsic_nonzero;
+        double ir = 0;
+        for (double x : st.recent_intrinsic) ir += x;
+        out.intrinsic_return = st.recent_intrinsic.empty() ? 0.0 : ir / static_cast<double>(st.recent_intrinsic.size());
+        out.guard = learners::to_string(st.shape.guard);
         out.intrinsic_coef = st.shape.intrinsic_coef;
         out.extrinsic_coef = st.shape.extrinsic_coef;
         out.finite = st.finite;

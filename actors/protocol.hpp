@@ -7,6 +7,7 @@
 //   self->send(learner, actors::to_message(rollout, runner_id));
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -122,6 +123,8 @@ struct learner_status {
   double mean_return = 0, success_rate = 0, policy_lag = 0, updates_per_second = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double intrinsic_coef = 0, extrinsic_coef = 0;  ///< shaping as it is now (live-changeable)
+  double intrinsic_return = 0;  ///< what the intrinsic reward added to each of the last 100 episodes, mean
+  std::string guard;            ///< shaping.guard
   uint64_t weights_sent = 0;     ///< weights messages sent to runners (joins and acks)
   uint64_t weights_skipped = 0;  ///< versions a runner never got because a newer one went instead
   bool finite = true;
@@ -136,6 +139,13 @@ struct reward_status {
   uint64_t unanswered = 0, lost = 0, dataset = 0, snapshot_version = 0;
   bool annotator_known = true;
   double loss = 0, accuracy = 0;
+  /// Reward drift: the distance between the model's rewards on the probe captions now and at
+  /// the previous measurement (learners/drift.hpp); NaN before the second measurement.
+  double drift = std::nan("");
+  uint64_t drift_probes = 0, drift_measurements = 0;
+  /// Labels the model trusts less because its members confidently disagree with them (ensemble).
+  uint64_t contested = 0;
+  double disagreement = 0;  ///< the members' mean disagreement on the last rewards (ensemble)
   uint32_t mailbox = 0;
 };
 
@@ -151,7 +161,7 @@ struct annotator_at {
 };
 
 /// Version of the cluster messages below; a node of another version is refused when it joins.
-inline constexpr uint32_t cluster_protocol_version = 2;  // 2: weights ride on rollout acks
+inline constexpr uint32_t cluster_protocol_version = 3;  // 2: weights ride on rollout acks; 3: status carries guard, drift, ensemble
 
 /// A node asks the head's directory to admit it (the sender is the node's agent actor, which
 /// the directory monitors).
@@ -227,14 +237,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, learner_status& x) {
   return f(caf::meta::type_name("learner_status"), x.env_steps, x.updates, x.episodes, x.policy_version,
            x.reward_version, x.mean_return, x.success_rate, x.policy_lag, x.updates_per_second, x.policy_loss,
-           x.value_loss, x.entropy, x.intrinsic_mean, x.intrinsic_nonzero, x.intrinsic_coef, x.extrinsic_coef, x.weights_sent, x.weights_skipped, x.finite,
-           x.mailbox, x.runners);
+           x.value_loss, x.entropy, x.intrinsic_mean, x.intrinsic_nonzero, x.intrinsic_coef, x.extrinsic_coef,
+           x.intrinsic_return, x.guard, x.weights_sent, x.weights_skipped, x.finite, x.mailbox, x.runners);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reward_status& x) {
   return f(caf::meta::type_name("reward_status"), x.model, x.requested, x.received, x.pending, x.given_up, x.dropped,
            x.retries, x.in_flight, x.unanswered, x.lost, x.dataset, x.snapshot_version, x.annotator_known, x.loss,
-           x.accuracy, x.mailbox);
+           x.accuracy, x.drift, x.drift_probes, x.drift_measurements, x.contested, x.disagreement, x.mailbox);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caption_record& x) {

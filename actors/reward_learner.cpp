@@ -6,9 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <sstream>
+#include <unordered_set>
 
 #include "actors/harden.hpp"
 #include "actors/learner_actors.hpp"
@@ -18,8 +20,10 @@
 #include "annotators/ledger.hpp"
 #include "annotators/prompts.hpp"
 #include "core/rng.hpp"
+#include "learners/drift.hpp"
 #include "learners/options.hpp"
 #include "learners/reward_models.hpp"
+#include "learners/reward_registry.hpp"
 #include "learners/runtime.hpp"
 
 namespace lantern::actors {
@@ -57,6 +61,16 @@ struct reward_state {
   double loss = 0, accuracy = 0;
   clock_type::time_point started = clock_type::now(), warned{};
   std::deque<caption_record> recent;  // the latest labels, newest first, for the console
+  // Reward drift (learners/drift.hpp): the fixed probe captions, the model's scores on them at
+  // the last measurement, and the distance between the last two measurements.
+  std::vector<std::string> probes;
+  std::unordered_set<std::string> probe_set;
+  size_t max_probes = 0;
+  std::vector<float> probe_scores;
+  clock_type::duration drift_every{};
+  clock_type::time_point drift_at{};
+  double drift = std::nan("");
+  uint64_t drift_measurements = 0;
 };
 
 double epoch_seconds() {
@@ -83,13 +97,16 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
   s.learner = learner;
   s.domain = cfg.string("train.domain");
   s.goal = annotation_goal(cfg);
-  s.kind = cfg.string("reward.model") == "ranking" ? annotators::kind::ranking : annotators::kind::classification;
+  const auto learns_from = learners::reward_models().labels_of(cfg.string("reward.model"));
+  s.kind = learns_from == learners::label_kind::pairs ? annotators::kind::ranking : annotators::kind::classification;
   s.steps_per_batch = static_cast<int>(cfg.integer("train.reward_steps_per_batch"));
   s.deadline = std::chrono::milliseconds(cfg.integer("train.label_deadline_ms"));
   s.ledger = annotators::label_ledger(ledger_options_from(cfg));
+  s.max_probes = static_cast<size_t>(cfg.integer("reward.drift_probes"));
+  s.drift_every = std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double>(cfg.real("reward.drift_seconds")));
   s.rng.seed_with(static_cast<uint64_t>(cfg.integer("train.seed")) ^ 0x726577);
-  const std::string model = cfg.string("reward.model");
-  s.needs_annotator = s.model && (model == "retrieval" || model == "classification" || model == "ranking");
+  s.needs_annotator = s.model && learns_from != learners::label_kind::none;
   if (s.model && resume.parts.count("reward_model")) {
     std::istringstream in(resume.parts["reward_model"]);
     if (auto ok = s.model->load(in); !ok) throw std::runtime_error(ok.error().message);
@@ -119,6 +136,10 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
       },
       [=](const caption_batch& b) {
         auto& st = self->state;
+        for (const auto& c : b.captions) {
+          if (st.probes.size() >= st.max_probes) break;
+          if (st.probe_set.insert(c).second) st.probes.push_back(c);
+        }
         if (!st.needs_annotator) return;
         const auto now = clock_type::now();
         for (const auto& c : b.captions) {
@@ -206,6 +227,15 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
             st.dirty = true;
           }
         }
+        // Reward drift: the model's scores on the probe captions against the previous measurement.
+        if (st.model && !st.probes.empty() && now - st.drift_at >= st.drift_every) {
+          st.drift_at = now;
+          std::vector<float> scores;
+          st.model->probe(st.probes, scores);
+          if (!st.probe_scores.empty()) st.drift = learners::reward_distance(st.probe_scores, scores);
+          st.probe_scores = std::move(scores);
+          ++st.drift_measurements;
+        }
         if (st.model && st.dirty && st.polls % 4 == 0) {
           self->send(st.learner, reward_snapshot{st.model->version(), st.model->name(), st.model->snapshot()});
           st.dirty = false;
@@ -231,6 +261,14 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
         out.annotator_known = st.client || !st.needs_annotator;
         out.loss = st.loss;
         out.accuracy = st.accuracy;
+        out.drift = st.drift;
+        out.drift_probes = st.probes.size();
+        out.drift_measurements = st.drift_measurements;
+        if (st.model) {
+          const auto d = st.model->diagnose();
+          out.contested = d.contested;
+          out.disagreement = d.disagreement;
+        }
         out.mailbox = static_cast<uint32_t>(self->mailbox().size());
         return out;
       },

@@ -27,6 +27,7 @@
 #include "annotators/client.hpp"
 #include "annotators/service.hpp"
 #include "learners/options.hpp"
+#include "learners/reward_registry.hpp"
 #include "learners/policy.hpp"
 #include "learners/runtime.hpp"
 
@@ -49,6 +50,7 @@ void fill(progress& p, const learner_status& m) {
   p.entropy = m.entropy;
   p.intrinsic_mean = m.intrinsic_mean;
   p.intrinsic_nonzero = m.intrinsic_nonzero;
+  p.intrinsic_return = m.intrinsic_return;
   p.finite = m.finite;
   p.runners = m.runners.size();
   p.weights_sent = m.weights_sent;
@@ -69,6 +71,9 @@ void fill(progress& p, const reward_status& m) {
   p.reward_loss = m.loss;
   p.reward_accuracy = m.accuracy;
   p.reward_dataset = m.dataset;
+  p.reward_drift = m.drift;
+  p.reward_contested = m.contested;
+  p.reward_disagreement = m.disagreement;
 }
 
 // Watches the learners and the runners' supervisor: if a learner stops for any reason but the
@@ -353,6 +358,7 @@ void add_run_options(core::schema& s, const envs::env_registry& registry) {
   registry.add_options(s);
   annotators::add_annotator_options(s);
   learners::add_learner_options(s);
+  learners::reward_models().add_options(s);
   add_training_options(s);
   for (const auto& k : live_settings()) s.mark_live(k);
 }
@@ -382,8 +388,7 @@ core::result<std::pair<progress, training_state>> run_training(const core::confi
   ctx.target_steps = static_cast<uint64_t>(cfg.integer("train.steps"));
   core::metrics_registry metrics;
   std::unique_ptr<annotators::annotator_service> service;
-  const std::string model = cfg.string("reward.model");
-  const bool needs_labels = model == "retrieval" || model == "classification" || model == "ranking";
+  const bool needs_labels = learners::reward_models().labels_of(cfg.string("reward.model")) != learners::label_kind::none;
   ctx.remote_annotator = hooks.remote_annotator;
   ctx.annotator_keys = hooks.annotator_keys;
   const std::string& connect = cfg.string("annotator.connect");

@@ -9,6 +9,7 @@
 //   auto result = actors::run_training(cfg, registry, opts, [](const actors::progress& p) { ... });
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -45,6 +46,10 @@ struct progress {
   double steps_per_second = 0, mean_return = 0, success_rate = 0, policy_lag = 0;
   double policy_loss = 0, value_loss = 0, entropy = 0, intrinsic_mean = 0, intrinsic_nonzero = 0;
   double reward_loss = 0, reward_accuracy = 0;
+  double intrinsic_return = 0;  ///< what the intrinsic reward added per episode (last 100, after the guard)
+  double reward_drift = std::nan("");  ///< distance between successive reward snapshots (NaN: not yet measured)
+  uint64_t reward_contested = 0;       ///< labels an ensemble's members confidently contradict
+  double reward_disagreement = 0;      ///< an ensemble's mean disagreement on the last rewards
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
   uint64_t weights_sent = 0;    ///< weights messages to runners (one per join, at most one per rollout)

@@ -1,6 +1,9 @@
 #include "annotators/backend.hpp"
 
+#include <cstdio>
+
 #include "annotators/store.hpp"
+#include "core/rng.hpp"
 
 #ifndef LANTERN_SOURCE_DIR
 #define LANTERN_SOURCE_DIR "."
@@ -12,6 +15,53 @@ std::unique_ptr<backend> make_openai_backend(const core::config& cfg, const std:
                                              core::metrics_registry& metrics);
 
 namespace {
+
+// A test bed for noisy labels: answers as `inner` does, except that a fixed fraction of the items
+// get the other label (classification: positive <-> negative; ranking: first <-> second, ties
+// kept). Which items is decided by a hash of the seed and the item, so the same caption is
+// always flipped or always not (an annotator that is consistently wrong on it, which asking
+// again cannot fix). Its labels are stored under a source of their own.
+class flipping_backend final : public backend {
+ public:
+  flipping_backend(std::unique_ptr<backend> inner, double fraction, uint64_t seed)
+      : inner_(std::move(inner)), fraction_(fraction), seed_(seed) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g%% flipped, seed %llu", 100.0 * fraction, static_cast<unsigned long long>(seed));
+    note_ = buf;
+  }
+  std::string name() const override { return inner_->name() + " with " + note_; }
+  std::string source() const override {
+    return inner_->source() + "+flip" + std::to_string(fraction_) + "s" + std::to_string(seed_);
+  }
+  std::vector<answer> label(const std::vector<item>& items) override {
+    auto out = inner_->label(items);
+    for (size_t i = 0; i < out.size() && i < items.size(); ++i) {
+      auto& a = out[i];
+      if (a.result != outcome::labelled) continue;
+      a.lab.from.backend += " with " + note_;
+      if (!flipped(items[i])) continue;
+      if (items[i].k == kind::classification) a.lab.value = a.lab.value == 1 ? 0 : 1;
+      else if (a.lab.value != 2) a.lab.value = a.lab.value == 0 ? 1 : 0;
+    }
+    return out;
+  }
+  size_t preferred_batch() const override { return inner_->preferred_batch(); }
+  void cancel() override { inner_->cancel(); }
+  core::status supports(const std::string& domain, const std::string& goal) const override {
+    return inner_->supports(domain, goal);
+  }
+
+ private:
+  bool flipped(const item& it) const {
+    uint64_t h = core::splitmix64(seed_ ^ core::fnv1a(it.caption));
+    h = core::splitmix64(h ^ core::fnv1a(it.caption2) ^ static_cast<uint64_t>(it.k));
+    return static_cast<double>(h >> 11) * 0x1.0p-53 < fraction_;
+  }
+  std::unique_ptr<backend> inner_;
+  double fraction_;
+  uint64_t seed_;
+  std::string note_;
+};
 
 // Answers only from labels recorded earlier (by an LLM, say) in another store; an unknown
 // caption is unlabelled, never invented.
@@ -83,6 +133,10 @@ void add_annotator_options(core::schema& s) {
             "ones (the queue is otherwise newest first)", 1);
   s.real("annotator.raw_reply_sample", 0.05, "share of LLM replies kept verbatim in the store (unparsable ones always)",
          0.0, 1.0);
+  s.real("annotator.flip_fraction", 0.0, "testing noisy labels: this share of the items (fixed per caption by "
+         "annotator.flip_seed) get the other label from whatever backend answers; stored under a source of their own",
+         0.0, 1.0);
+  s.integer("annotator.flip_seed", 1, "testing noisy labels: which items annotator.flip_fraction flips", 0);
   s.integer("annotator.deadline_ms", 30000, "how long `lantern annotate` waits for its labels", 1);
   const std::string p = "annotator.openai.";
   s.string(p + "base_url", "http://127.0.0.1:8000/v1", "OpenAI-compatible server, up to /v1");
@@ -109,6 +163,19 @@ void add_annotator_options(core::schema& s) {
 core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
                                                     const std::map<std::string, prompt_set>& prompts,
                                                     core::metrics_registry& metrics) {
+  auto b = make_unflipped_backend(cfg, prompts, metrics);
+  const double fraction = cfg.real("annotator.flip_fraction");
+  if (!b || fraction <= 0) return b;
+  return make_flipping_backend(std::move(b.value()), fraction, static_cast<uint64_t>(cfg.integer("annotator.flip_seed")));
+}
+
+std::unique_ptr<backend> make_flipping_backend(std::unique_ptr<backend> inner, double fraction, uint64_t seed) {
+  return std::make_unique<flipping_backend>(std::move(inner), fraction, seed);
+}
+
+core::result<std::unique_ptr<backend>> make_unflipped_backend(const core::config& cfg,
+                                                              const std::map<std::string, prompt_set>& prompts,
+                                                              core::metrics_registry& metrics) {
   const std::string& name = cfg.string("annotator.backend");
   if (name == "rules") return make_rules_backend(rules_file(cfg));
   if (name == "openai") {

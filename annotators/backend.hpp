@@ -55,6 +55,14 @@ core::result<std::unique_ptr<backend>> make_backend(const core::config& cfg,
                                                     const std::map<std::string, prompt_set>& prompts,
                                                     core::metrics_registry& metrics);
 
+/// Builds annotator.backend without annotator.flip_fraction's flips.
+core::result<std::unique_ptr<backend>> make_unflipped_backend(const core::config& cfg,
+                                                              const std::map<std::string, prompt_set>& prompts,
+                                                              core::metrics_registry& metrics);
+
+/// `inner` with a fixed share of its labels flipped (a noisy-label test bed; annotator.flip_fraction).
+std::unique_ptr<backend> make_flipping_backend(std::unique_ptr<backend> inner, double fraction, uint64_t seed);
+
 /// The heuristic rules backend (annotators/rules/rules.toml).
 core::result<std::unique_ptr<backend>> make_rules_backend(const std::string& rules_file);
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -50,16 +51,19 @@ nlohmann::json to_json(const actors::progress& p) {
           {"reward_loss", p.reward_loss}, {"reward_accuracy", p.reward_accuracy},
           {"policy_loss", p.policy_loss}, {"value_loss", p.value_loss}, {"entropy", p.entropy},
           {"intrinsic_mean", p.intrinsic_mean}, {"intrinsic_nonzero", p.intrinsic_nonzero},
+          {"intrinsic_return", p.intrinsic_return},
+          {"reward_drift", std::isfinite(p.reward_drift) ? nlohmann::json(p.reward_drift) : nlohmann::json(nullptr)},
+          {"reward_contested", p.reward_contested}, {"reward_disagreement", p.reward_disagreement},
           {"runner_restarts", p.runner_restarts}, {"runners", p.runners}, {"finite", p.finite},
           {"policy_kind", p.policy_kind}, {"annotator_known", p.annotator_known}};
 }
 
-void write_plot(const std::string& dir) {
+void write_plot(const std::string& dir, bool with_drift) {
   const std::string script = dir + "/plot.gp";
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 1100,800 font 'sans,10'\n"
      << "set output '" << dir << "/curves.png'\n"
-     << "set multiplot layout 2,1 title 'Lantern training: " << dir << "'\n"
+     << "set multiplot layout 3,1 title 'Lantern training: " << dir << "'\n"
      << "set grid\nset key left top\nset xlabel 'environment steps'\n"
      << "set ylabel 'return / success'\n"
      << "plot '" << dir << "/progress.tsv' using 1:2 with lines lw 2 title 'mean return (last 100 episodes)', "
@@ -67,6 +71,10 @@ void write_plot(const std::string& dir) {
      << "set ylabel 'labels'\n"
      << "plot '" << dir << "/progress.tsv' using 1:4 with lines lw 2 title 'labels requested', "
      << "'' using 1:5 with lines lw 2 title 'labels received'\n"
+     << "set ylabel 'intrinsic return'\nset y2label 'reward drift'\nset y2tics\nset ytics nomirror\n"
+     << "plot '" << dir << "/progress.tsv' using 1:6 with lines lw 2 title 'intrinsic return per episode'"
+     << (with_drift ? ", '' using 1:7 axes x1y2 with linespoints lw 1 pt 7 ps 0.4 title 'reward drift (right axis)'" : "")
+     << "\n"
      << "unset multiplot\n";
   gp.close();
   const std::string cmd = "gnuplot '" + script + "' 2> '" + dir + "/plot.log'";
@@ -215,7 +223,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
   std::ofstream(dir + "/config.toml") << config_text;
   std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
   std::ofstream tsv(dir + "/progress.tsv", resume ? std::ios::app : std::ios::trunc);
-  if (!resume) tsv << "# env_steps\tmean_return\tsuccess_rate\tlabels_requested\tlabels_received\n";
+  if (!resume) tsv << "# env_steps\tmean_return\tsuccess_rate\tlabels_requested\tlabels_received\tintrinsic_return\treward_drift\n";
 
   std::cout << "lantern train: env " << cfg->string("train.env") << ", reward " << cfg->string("reward.model")
             << " (annotator backend " << cfg->string("annotator.backend") << "), " << cfg->integer("train.steps")
@@ -246,6 +254,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
     control = std::move(c.value());
     hooks.control = [&control](actors::run_control* run) { control->attach(run); };
   }
+  bool any_drift = false;
   auto result = actors::run_training(
       *cfg, reg, resume,
       [&](const actors::progress& p) {
@@ -258,10 +267,16 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
                     static_cast<unsigned long long>(p.labels_pending), p.reward_accuracy,
                     static_cast<unsigned long long>(p.policy_version), p.policy_lag,
                     static_cast<unsigned long long>(p.reward_version), static_cast<unsigned long long>(p.runners));
+        if (std::isfinite(p.reward_drift)) std::printf("         intrinsic per episode %.3f  reward drift %.4f\n",
+                                                       p.intrinsic_return, p.reward_drift);
         std::fflush(stdout);
         metrics << to_json(p).dump() << "\n" << std::flush;
         tsv << p.env_steps << '\t' << p.mean_return << '\t' << p.success_rate << '\t' << p.labels_requested << '\t'
-            << p.labels_received << '\n' << std::flush;
+            << p.labels_received << '\t' << p.intrinsic_return << '\t';
+        any_drift = any_drift || std::isfinite(p.reward_drift);
+        if (std::isfinite(p.reward_drift)) tsv << p.reward_drift;
+        else tsv << "NaN";  // not measured yet: gnuplot leaves a gap
+        tsv << '\n' << std::flush;
       },
       [] { return g_signal.load() != 0; },
       [&](const actors::progress&, const actors::training_state& st) { write_checkpoint(st); }, hooks);
@@ -276,7 +291,7 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
   }
   const auto& [p, st] = result.value();
   write_checkpoint(st);
-  write_plot(dir);
+  write_plot(dir, any_drift);
   std::ostringstream summary;
   summary << "\n== summary: " << dir << (g_signal ? " (stopped by signal)" : "") << " ==\n"
           << "env steps        " << p.env_steps << " in " << static_cast<long>(p.seconds) << " s\n"
@@ -292,7 +307,10 @@ int run_train(const envs::env_registry& reg, const core::schema& schema, const c
           << p.labels_dropped << " dropped over train.max_pending, " << p.labels_retries << " asked again\n"
           << "reward model     version " << p.reward_version << ", accuracy " << p.reward_accuracy << "\n"
           << "intrinsic reward mean " << p.intrinsic_mean << ", non-zero on " << 100 * p.intrinsic_nonzero
-          << "% of steps\n"
+          << "% of steps, " << p.intrinsic_return << " per episode (guard " << cfg->string("shaping.guard") << ")\n"
+          << "reward drift     "
+          << (std::isfinite(p.reward_drift) ? std::to_string(p.reward_drift) : std::string("not measured"))
+          << " (between the last two snapshots on the probe captions; 0 = the same preferences)\n"
           << "runner restarts  " << p.runner_restarts << "\n"
           << "losses finite    " << (p.finite ? "yes" : "NO") << "\n"
           << "files            " << dir << "/{config.toml, metrics.jsonl, checkpoint.bin, curves.png}\n";

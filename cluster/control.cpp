@@ -89,13 +89,16 @@ json status_json(const actors::run_control::status& s, const std::vector<node_in
         {"updates_per_second", l.updates_per_second}, {"policy_loss", l.policy_loss}, {"value_loss", l.value_loss},
         {"entropy", l.entropy}, {"intrinsic_mean", l.intrinsic_mean}, {"intrinsic_nonzero", l.intrinsic_nonzero},
         {"intrinsic_coef", l.intrinsic_coef}, {"extrinsic_coef", l.extrinsic_coef}, {"finite", l.finite},
+        {"intrinsic_return", l.intrinsic_return}, {"guard", l.guard},
         {"weights_sent", l.weights_sent}, {"weights_skipped", l.weights_skipped},
         {"policy_kind", p.policy_kind}}},
       {"rewards",
        {{"model", r.model}, {"labels_requested", r.requested}, {"labels_received", r.received},
         {"labels_pending", r.pending}, {"labels_given_up", r.given_up}, {"labels_dropped", r.dropped},
         {"labels_retries", r.retries}, {"labels_in_flight", r.in_flight}, {"accuracy", r.accuracy}, {"loss", r.loss},
-        {"dataset", r.dataset}, {"snapshot_version", r.snapshot_version}, {"annotator_known", r.annotator_known}}},
+        {"dataset", r.dataset}, {"snapshot_version", r.snapshot_version}, {"annotator_known", r.annotator_known},
+        {"drift", std::isfinite(r.drift) ? json(r.drift) : json(nullptr)}, {"drift_probes", r.drift_probes},
+        {"drift_measurements", r.drift_measurements}, {"contested", r.contested}, {"disagreement", r.disagreement}}},
       {"annotator", annotator},
       {"nodes", node_list},
       {"totals",
@@ -232,6 +235,14 @@ std::string control_server::prometheus(const actors::run_control::status& s, con
   one("lantern_labels_pending", "gauge", "captions waiting for a label", static_cast<double>(r.pending));
   one("lantern_reward_model_accuracy_ratio", "gauge", "reward model accuracy on its training batches", r.accuracy);
   one("lantern_reward_model_dataset_labels", "gauge", "labels the reward model holds", static_cast<double>(r.dataset));
+  one("lantern_reward_drift", "gauge", "distance between the last two reward snapshots on the probe captions, "
+      "canonicalised (0: same preferences, 1: opposite; NaN: not measured yet)", r.drift);
+  one("lantern_reward_contested_labels", "gauge", "labels the ensemble's members confidently contradict (down-weighted)",
+      static_cast<double>(r.contested));
+  one("lantern_reward_disagreement", "gauge", "the ensemble's mean disagreement (std of P) on the probe captions",
+      r.disagreement);
+  one("lantern_intrinsic_return_mean", "gauge", "what the intrinsic reward added per episode, last 100 episodes",
+      l.intrinsic_return);
   std::vector<std::pair<std::string, double>> sps, mailbox, in_flight, restarts;
   const std::string head = nodes.empty() ? "local" : node_name(nodes, 0);
   auto labels = [](const std::string& node, const std::string& actor) {
@@ -337,7 +348,8 @@ void control_server::routes() {
         out.push_back({{"seconds", p.seconds}, {"env_steps", p.env_steps}, {"steps_per_second", p.steps_per_second},
                        {"mean_return", p.mean_return}, {"success_rate", p.success_rate},
                        {"labels_received", p.labels_received}, {"labels_requested", p.labels_requested},
-                       {"reward_accuracy", p.reward_accuracy}});
+                       {"reward_accuracy", p.reward_accuracy}, {"intrinsic_return", p.intrinsic_return},
+                       {"reward_drift", std::isfinite(p.reward_drift) ? json(p.reward_drift) : json(nullptr)}});
       res.set_content(out.dump(), "application/json");
     });
   });

@@ -178,6 +178,23 @@ void draw(const json& s, const json& actors, const json& history, const json& ca
                                               : "  accuracy " + fixed(num(r, "accuracy"), 3) + "  loss " + fixed(num(r, "loss"), 4)) +
               "  snapshot v" + grouped(num(r, "snapshot_version")) +
               (member(r, "annotator_known") == false ? "  NO ANNOTATOR" : ""));
+  {
+    std::vector<double> drift;
+    for (const auto& h : history)
+      if (member(h, "reward_drift").is_number()) drift.push_back(num(h, "reward_drift"));
+    const json& d = member(r, "drift");
+    // The words first, the sparkline in what is left of the line.
+    const std::string words =
+        "drift " + (d.is_number() ? fixed(d.get<double>(), 4) : std::string("-")) + " on " +
+        grouped(num(r, "drift_probes")) + " probe captions  guard " + str(t, "guard") + "  intrinsic/episode " +
+        fixed(num(t, "intrinsic_return"), 3) +
+        (num(r, "contested") > 0 || str(r, "model") == "ensemble"
+             ? "  contested labels " + grouped(num(r, "contested")) + "  disagreement " + fixed(num(r, "disagreement"), 3)
+             : "") +
+        "  ";
+    const int room = COLS - 2 - static_cast<int>(words.size());
+    line(y, words + (room >= 10 ? sparkline(drift, static_cast<size_t>(room), utf8) : std::string()));
+  }
   if (a.is_object() && !a.empty())
     line(y, "annotator: " + str(a, "backend") + "  queue " + grouped(num(a, "queue_depth")) + "  latency p50 " +
                 fixed(1000 * num(a, "latency_p50_seconds"), 1) + " ms p99 " + fixed(1000 * num(a, "latency_p99_seconds"), 1) +

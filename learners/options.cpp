@@ -32,8 +32,6 @@ void add_learner_options(core::schema& s) {
             "NetHack crop sliced from the embedded screen); same results, slower");
   s.integer("appo.minibatches", 1, "minibatches per pass (split over envs, sequences kept whole)", 1, 1024);
 
-  s.string("reward.model", "none", "intrinsic reward: none (extrinsic only), retrieval, classification, ranking or bow",
-           {"none", "retrieval", "classification", "ranking", "bow"});
   s.real("reward.threshold", 0.5, "classification: reward 1 when P(positive) is above it; ranking: normalised scores "
          "below minus this give 0", -10.0, 10.0);
   s.boolean("reward.raw", false, "use the raw probability (classification) or the raw score (ranking)");
@@ -42,13 +40,23 @@ void add_learner_options(core::schema& s) {
   s.real("reward.lr", 1e-3, "reward model learning rate", 0.0, 1.0);
   s.integer("reward.batch", 64, "reward model batch size", 1, 65536);
   s.integer("reward.seed", 1, "reward model seed", 0);
-  s.real("reward.bow_threshold", 0.0, "bag-of-words: cosine similarity below it gives 0", -1.0, 1.0);
+
+  s.integer("reward.drift_probes", 256, "reward drift: the first this many distinct captions of the run are the fixed "
+            "probe set the reward snapshots are compared on (0: no drift measured)", 0, 100000);
+  s.real("reward.drift_seconds", 2.0, "reward drift: seconds between measurements (each compares the model now with "
+         "the previous measurement)", 0.05, 86400.0);
 
   s.real("shaping.extrinsic_coef", 1.0, "weight of the (scaled, clipped) extrinsic reward; 0 = reward-free", 0.0, 1000.0);
   s.real("shaping.intrinsic_coef", 0.0, "weight of the intrinsic reward", 0.0, 1000.0);
   s.real("shaping.beta", 3.0, "the intrinsic reward is divided by (the caption's count in the episode)^beta", 0.0);
   s.real("shaping.reward_scale", 1.0, "extrinsic reward scale, applied before clipping", 0.0);
   s.real("shaping.reward_clip", 10.0, "clip of the scaled extrinsic reward (0: none)", 0.0);
+  s.string("shaping.guard", "none", "bound on what an episode's intrinsic reward can add up to: none; clip (each "
+           "step's value becomes min(value - guard_eta, 0)); delta (each step earns its value minus the previous "
+           "step's, so an episode's sum telescopes to its last value). See docs/learners.md",
+           {"none", "clip", "delta"});
+  s.real("shaping.guard_eta", 1.0, "clip guard: a step whose intrinsic value reaches it earns 0, one below costs the "
+         "difference (1: the classification model's positive reward)", 0.0, 1000.0);
 }
 
 policy_options policy_options_from(const core::config& c) {
@@ -84,8 +92,12 @@ appo_options appo_options_from(const core::config& c) {
 }
 
 shaping shaping_from(const core::config& c) {
-  return shaping{c.real("shaping.extrinsic_coef"), c.real("shaping.intrinsic_coef"), c.real("shaping.beta"),
-                 c.real("shaping.reward_scale"), c.real("shaping.reward_clip")};
+  shaping s{c.real("shaping.extrinsic_coef"), c.real("shaping.intrinsic_coef"), c.real("shaping.beta"),
+            c.real("shaping.reward_scale"), c.real("shaping.reward_clip")};
+  const std::string& g = c.string("shaping.guard");
+  s.guard = g == "clip" ? reward_guard::clip : g == "delta" ? reward_guard::delta : reward_guard::none;
+  s.guard_eta = c.real("shaping.guard_eta");
+  return s;
 }
 
 classifier_options classifier_options_from(const core::config& c) {

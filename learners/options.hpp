@@ -1,5 +1,6 @@
 // learners/options.hpp: the learners' knobs in Lantern's config schema (policy.*, appo.*,
-// reward.*, shaping.*), and the option structs built from a loaded config.
+// reward.* shared by the trained models, shaping.*), and the option structs built from a
+// loaded config. reward.model and each model's own keys come from learners/reward_registry.hpp.
 //
 //   learners::add_learner_options(schema);
 //   auto cfg = core::config::load(schema, "configs/x.toml");
@@ -26,8 +27,9 @@ shaping shaping_from(const core::config& c);
 classifier_options classifier_options_from(const core::config& c);
 ranker_options ranker_options_from(const core::config& c);
 
-/// The reward model named by reward.model, or nullptr for "none" (extrinsic reward only).
-/// `goal` is the goal text the bag-of-words model compares captions with.
+/// The reward model named by reward.model, or nullptr for "none" (extrinsic reward only):
+/// reward_models().create (learners/reward_registry.hpp). `goal` is the goal text the
+/// bag-of-words model compares captions with.
 core::result<std::unique_ptr<reward_model>> make_reward_model(const core::config& c, const std::string& goal);
 
 }  // namespace lantern::learners

@@ -10,6 +10,7 @@
 
 #include "core/rng.hpp"
 #include "learners/reward_models.hpp"
+#include "learners/reward_registry.hpp"
 #include "learners/text_features.hpp"
 
 namespace lantern::learners {
@@ -105,6 +106,24 @@ core::status bow_model::load(std::istream& in) {
     return core::make_error(core::errc::parse, std::string("bow model: ") + e.what());
   }
   return {};
+}
+
+reward_entry retrieval_entry() {
+  return {"retrieval", "a table of labelled captions", label_kind::captions, nullptr,
+          [](const core::config&, const std::string&) -> core::result<std::unique_ptr<reward_model>> {
+            return std::unique_ptr<reward_model>(new retrieval_model());
+          }};
+}
+
+reward_entry bow_entry() {
+  return {"bow", "bag-of-words similarity to the goal text, no labels", label_kind::none,
+          [](core::schema& s, const std::string&) {
+            // Named before the registry gave each model a prefix; kept so that configs still load.
+            s.real("reward.bow_threshold", 0.0, "bag-of-words: cosine similarity below it gives 0", -1.0, 1.0);
+          },
+          [](const core::config& c, const std::string& goal) -> core::result<std::unique_ptr<reward_model>> {
+            return std::unique_ptr<reward_model>(new bow_model(goal, 64, c.real("reward.bow_threshold")));
+          }};
 }
 
 }  // namespace lantern::learners

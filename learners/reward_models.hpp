@@ -1,7 +1,8 @@
 // learners/reward_models.hpp: intrinsic reward models (notes/oni.md): retrieval (a table of
 // labelled captions), classification (a text classifier trained on labelled captions), ranking
 // (a scalar reward trained with Bradley-Terry on labelled pairs, normalised and thresholded),
-// and bag-of-words similarity to the goal (an ELLM-style baseline that needs no labels).
+// bag-of-words similarity to the goal (an ELLM-style baseline that needs no labels), and an
+// ensemble of classifiers on bootstrap resamples that discounts its own disagreement.
 // No torch in this header: the trained models keep their networks behind a pimpl.
 //
 //   auto m = make_classification_model({});
@@ -44,6 +45,9 @@ class reward_model {
   virtual std::string name() const = 0;
   /// Intrinsic reward of each caption (before the count scaling of shaping.hpp).
   virtual void rewards(const std::vector<std::string>& captions, std::vector<float>& out) = 0;
+  /// The model's score of each caption before any threshold, with no side effect (no running
+  /// statistics move): what reward drift compares (learners/drift.hpp). By default the rewards.
+  virtual void probe(const std::vector<std::string>& captions, std::vector<float>& out) { rewards(captions, out); }
   /// Labels to learn from; models that do not learn from them ignore them.
   virtual void add_labels(const std::vector<labelled_caption>&) {}
   virtual void add_pairs(const std::vector<labelled_pair>&) {}
@@ -62,6 +66,12 @@ class reward_model {
   /// Everything needed to restore the model exactly (weights, optimiser, dataset, RNG).
   virtual core::status save(std::ostream& out) const = 0;
   virtual core::status load(std::istream& in) = 0;
+  /// What an ensemble says of itself (zeros for single models).
+  struct diagnostics {
+    uint64_t contested = 0;   ///< labels down-weighted: the members confidently disagree with them
+    double disagreement = 0;  ///< the members' mean standard deviation on the last rewards asked
+  };
+  virtual diagnostics diagnose() const { return {}; }
   /// Bumped whenever the rewards the model gives may have changed.
   uint64_t version() const { return version_; }
 
@@ -125,7 +135,24 @@ struct ranker_options {
   uint64_t seed = 1;
 };
 
+/// An ensemble of classifiers, each trained on its own bootstrap resample of the labels
+/// (learners/ensemble_model.cpp; docs/learners.md, "Ensembles against noisy labels").
+struct ensemble_options {
+  classifier_options member;   ///< each member's net and training (threshold, raw: of the ensemble's score)
+  int members = 5;
+  double disagreement = 1.0;   ///< score = mean P(positive) - disagreement x their standard deviation
+  bool bootstrap = true;       ///< each label weighs Poisson(1) times in each member (false: once in all)
+  bool same_seed = false;      ///< every member starts from member.seed (tests: identical members)
+  double downweight = 0.1;     ///< weight of a contested label (1: no peer review)
+  double confidence = 0.8;     ///< contested: every member that did not train on it gives its class P below 1 - this
+  int review_every = 32;       ///< training steps between reviews of the labels
+};
+
 std::unique_ptr<reward_model> make_classification_model(const classifier_options& o);
+std::unique_ptr<reward_model> make_ensemble_model(const ensemble_options& o);
+/// An ensemble's per-caption standard deviation of P(positive) over its members (empty for other
+/// models): for tests and diagnostics.
+std::vector<float> ensemble_disagreement(reward_model& m, const std::vector<std::string>& captions);
 std::unique_ptr<reward_model> make_ranking_model(const ranker_options& o);
 /// A ranking model's raw scores (empty for other models): for tests and diagnostics.
 std::vector<float> ranking_scores(reward_model& m, const std::vector<std::string>& captions);

@@ -7,48 +7,20 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "learners/options.hpp"
 #include "learners/reward_models.hpp"
-#include "learners/text_features.hpp"
-#include "learners/torch_util.hpp"
+#include "learners/reward_registry.hpp"
+#include "learners/text_net.hpp"
 
 namespace lantern::learners {
 namespace {
 
-struct text_net_impl : torch::nn::Module {
-  text_net_impl(uint32_t buckets, int dim, int hidden, int outputs)
-      : embed(register_module("embed", torch::nn::EmbeddingBag(
-                                           torch::nn::EmbeddingBagOptions(buckets, dim).mode(torch::kMean)))),
-        l1(register_module("l1", torch::nn::Linear(dim, hidden))),
-        l2(register_module("l2", torch::nn::Linear(hidden, outputs))) {}
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& offsets) {
-    return l2(torch::relu(l1(embed(ids, offsets))));
-  }
-  torch::nn::EmbeddingBag embed;
-  torch::nn::Linear l1, l2;
-};
-TORCH_MODULE_IMPL(text_net, text_net_impl);
+using detail::check_tag;
+using detail::pointers;
+using detail::text_net;
 
 detail::bags encode(const std::vector<const std::string*>& texts, uint32_t buckets) {
-  std::vector<int64_t> ids, offsets;
-  offsets.reserve(texts.size());
-  for (const auto* t : texts) {
-    offsets.push_back(static_cast<int64_t>(ids.size()));
-    hashed_features(*t, buckets, ids);
-    if (static_cast<int64_t>(ids.size()) == offsets.back()) ids.push_back(0);  // empty text: bucket 0
-  }
-  return {torch::tensor(ids, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
-}
-
-std::vector<const std::string*> pointers(const std::vector<std::string>& v) {
-  std::vector<const std::string*> out;
-  for (const auto& s : v) out.push_back(&s);
-  return out;
-}
-
-void check_tag(cereal::PortableBinaryInputArchive& ar, const char* want) {
-  std::string tag;
-  ar(tag);
-  if (tag != want) throw std::runtime_error(std::string("expected a ") + want + " checkpoint, found '" + tag + "'");
+  return detail::encode_texts(texts, buckets);
 }
 
 class classification_model final : public reward_model {
@@ -124,6 +96,16 @@ class classification_model final : public reward_model {
     const float* d = p.data_ptr<float>();
     for (size_t i = 0; i < captions.size(); ++i)
       out[i] = o_.raw ? d[i] : (d[i] > o_.threshold ? 1.0f : 0.0f);
+  }
+
+  void probe(const std::vector<std::string>& captions, std::vector<float>& out) override {
+    out.assign(captions.size(), 0.0f);
+    if (captions.empty()) return;
+    torch::NoGradGuard no_grad;
+    net_->eval();
+    auto in = encode(pointers(captions), o_.buckets);
+    auto p = torch::softmax(net_->forward(in.ids, in.offsets), 1).select(1, 1).contiguous();
+    std::copy(p.data_ptr<float>(), p.data_ptr<float>() + p.numel(), out.begin());
   }
 
   std::string snapshot() const override {
@@ -249,6 +231,10 @@ class ranking_model final : public reward_model {
     return std::vector<float>(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
   }
 
+  void probe(const std::vector<std::string>& captions, std::vector<float>& out) override {
+    out = captions.empty() ? std::vector<float>{} : scores(captions);
+  }
+
   void rewards(const std::vector<std::string>& captions, std::vector<float>& out) override {
     out.assign(captions.size(), 0.0f);
     if (captions.empty() || std::max<uint64_t>(pairs_.size(), snapshot_pairs_) < o_.min_pairs) return;
@@ -352,6 +338,20 @@ std::unique_ptr<reward_model> make_ranking_model(const ranker_options& o) { retu
 std::vector<float> ranking_scores(reward_model& m, const std::vector<std::string>& captions) {
   auto* r = dynamic_cast<ranking_model*>(&m);
   return r ? r->scores(captions) : std::vector<float>{};
+}
+
+reward_entry classification_entry() {
+  return {"classification", "a text classifier trained on labelled captions", label_kind::captions, nullptr,
+          [](const core::config& c, const std::string&) -> core::result<std::unique_ptr<reward_model>> {
+            return make_classification_model(classifier_options_from(c));
+          }};
+}
+
+reward_entry ranking_entry() {
+  return {"ranking", "a scalar reward trained on labelled pairs, Bradley-Terry", label_kind::pairs, nullptr,
+          [](const core::config& c, const std::string&) -> core::result<std::unique_ptr<reward_model>> {
+            return make_ranking_model(ranker_options_from(c));
+          }};
 }
 
 }  // namespace lantern::learners

@@ -50,6 +50,7 @@
     sps: chart("c-sps", [{label: "steps/s", color: "#8a5cd1"}]),
     labels: chart("c-labels", [{label: "received", color: "#2e8b57"}, {label: "asked", color: "#b07b00"}]),
     acc: chart("c-acc", [{label: "accuracy %", color: "#c8402f"}], true),
+    drift: chart("c-drift", [{label: "reward drift", color: "#b0306f"}]),
   };
   window.lantern = {charts: charts, status: null, actors: null};
 
@@ -87,6 +88,9 @@
       setSeries(charts.sps, [pts((h) => h.steps_per_second)]);
       setSeries(charts.labels, [pts((h) => h.labels_received), pts((h) => h.labels_requested)]);
       setSeries(charts.acc, [pts((h) => 100 * h.reward_accuracy)]);
+      // Drift is null until the reward learner has measured twice: those points are left out.
+      setSeries(charts.drift, [pts((h) => h.reward_drift).filter((p) => p.y !== null && p.y !== undefined)]);
+      el("k-drift").textContent = r.drift === null || r.drift === undefined ? "-" : fmt(r.drift, 4);
       el("actors").tBodies[0].innerHTML = actors.map((x) => `<tr class="actor"><td>${text(x.name)}</td><td>${text(x.kind)}</td>
         <td>${text(x.node)}</td><td class="${x.state.split(" ")[0]}">${text(x.state)}</td><td>${fmt(x.mailbox, 0)}</td>
         <td>${fmt(x.steps_per_second, 0)}</td><td>${fmt(x.rollouts_in_flight, 0)}</td><td>${fmt(x.restarts, 0)}</td></tr>`).join("");

@@ -322,5 +322,37 @@ TEST_F(OpenAI, ManyConcurrentChatCallsAllComeBack) {
   for (int i = 0; i < 32; ++i) EXPECT_EQ(out[static_cast<size_t>(i)].lab.value, i % 2 ? positive : negative);
 }
 
+TEST(FlippingBackend, FlipsAFixedShareOfItemsTheSameWayEveryTime) {
+  core::metrics_registry m;
+  auto p = prompts();
+  std::vector<item> items;
+  for (int i = 0; i < 2000; ++i)
+    items.push_back(nh(i % 2 ? "You kill the newt number " + std::to_string(i) + "!" : "It's a wall " + std::to_string(i)));
+  auto clean = make_backend(annotator_config({}), p, m).value()->label(items);
+  for (double fraction : {0.0, 0.2, 0.4, 1.0}) {
+    auto b = make_backend(annotator_config({"annotator.flip_fraction=" + std::to_string(fraction)}), p, m);
+    ASSERT_TRUE(b) << b.error().message;
+    auto once = b.value()->label(items), again = b.value()->label(items);
+    int flipped = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      ASSERT_EQ(once[i].result, outcome::labelled);
+      flipped += once[i].lab.value != clean[i].lab.value;
+      EXPECT_EQ(once[i].lab.value, again[i].lab.value) << "a caption is flipped always or never";
+    }
+    EXPECT_NEAR(flipped / 2000.0, fraction, 0.03) << "fraction " << fraction;
+    if (fraction > 0) {
+      EXPECT_NE(b.value()->source(), "rules:rules-v2") << "flipped labels are not stored as the rules' own";
+      EXPECT_NE(once[0].lab.from.backend.find("flipped"), std::string::npos) << once[0].lab.from.backend;
+    }
+  }
+  // Ranking: first and second swap, a tie stays a tie.
+  auto b = make_backend(annotator_config({"annotator.flip_fraction=1"}), p, m);
+  auto r = b.value()->label({item{kind::ranking, "nethack", "descend", "You hear a door open.",
+                                  "There is a staircase down here."},
+                             item{kind::ranking, "nethack", "descend", "You hear a door open.", "You hear a door open!"}});
+  EXPECT_EQ(r[0].lab.value, first);
+  EXPECT_EQ(r[1].lab.value, tie);
+}
+
 }  // namespace
 }  // namespace lantern::annotators

@@ -17,7 +17,8 @@ from harness import Training, call, check, finish, wait_for
 
 def main():
     t = Training(sys.argv[1], "reward.model=retrieval", "shaping.intrinsic_coef=0.3", "train.progress_seconds=0.5",
-                 "train.checkpoint_seconds=3600", prefix="lantern-control-")
+                 "train.checkpoint_seconds=3600", "reward.drift_seconds=0.3", "shaping.guard=delta",
+                 prefix="lantern-control-")
     d, run, url, token_file, token, proc = t.dir, t.run, t.url, t.token_file, t.token, t.proc
     try:
         check(token_file and oct(os.stat(token_file).st_mode & 0o777) == "0o600",
@@ -46,8 +47,15 @@ def main():
                     "policy_loss", "value_loss", "entropy"):
             check(key in s["training"], f"status has training.{key}")
         for key in ("labels_requested", "labels_received", "labels_pending", "labels_given_up", "accuracy", "loss",
-                    "snapshot_version"):
+                    "snapshot_version", "drift", "drift_probes", "contested", "disagreement"):
             check(key in s["rewards"], f"status has rewards.{key}")
+        check(s["training"]["guard"] == "delta" and "intrinsic_return" in s["training"],
+              f"status has the guard and the intrinsic return per episode ({s['training'].get('guard')})")
+        drift = wait_for("a reward drift measured twice", lambda: call(url, "/api/status", token)[1]["rewards"]["drift"]
+                         is not None and call(url, "/api/status", token)[1]["rewards"], timeout=60)
+        check(0 <= drift["drift"] <= 1 and drift["drift_probes"] > 0 and drift["drift_measurements"] >= 2,
+              f"rewards.drift is a distance in [0, 1] on the probe captions ({drift['drift']}, "
+              f"{drift['drift_probes']} probes)")
         for key in ("queue_depth", "latency_p50_seconds", "latency_p99_seconds", "errors", "breaker_open",
                     "store_hit_rate"):
             check(key in s["annotator"], f"status has annotator.{key}")
@@ -128,6 +136,9 @@ def main():
         check(status == 200 and "# TYPE lantern_env_steps_total counter" in text and
               'lantern_runner_env_steps_per_second{actor="runner 0",node="local"}' in text,
               "GET /metrics: Prometheus text with lantern_ names and node and actor labels")
+        drift_lines = [x for x in text.splitlines() if x.startswith("lantern_reward_drift ")]
+        check("# TYPE lantern_reward_drift gauge" in text and len(drift_lines) == 1 and
+              0 <= float(drift_lines[0].split()[1]) <= 1, f"GET /metrics: lantern_reward_drift ({drift_lines})")
         status, r = call(url, "/api/envs", token)
         check(status == 409, "envs commands on a run that is not a cluster head: 409")
         status, hist = call(url, "/api/history", token)

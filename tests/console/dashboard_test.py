@@ -47,6 +47,7 @@ def main():
     from selenium.webdriver.common.keys import Keys
 
     t = Training(lantern, "reward.model=classification", "shaping.intrinsic_coef=0.3", "train.progress_seconds=0.5",
+                 "reward.drift_seconds=0.3",
                  "train.checkpoint_seconds=3600", prefix="lantern-dashboard-")
     driver = None
     try:
@@ -68,7 +69,9 @@ def main():
         def points(name):
             return js(f"return window.lantern.charts['{name}'].data.datasets.map(d => d.data.length)")
         wait_for("two points in the history", lambda: min(points("return")) >= 2, timeout=30)
-        for name in ("return", "success", "sps", "labels", "acc"):
+        wait_for("reward drift in the history", lambda: min(points("drift")) >= 2, timeout=60)
+        check(text("k-drift") not in ("", "-"), f"the reward drift is shown ({text('k-drift')})")
+        for name in ("return", "success", "sps", "labels", "acc", "drift"):
             n = points(name)
             check(min(n) >= 2, f"chart {name}: every series has points ({n})")
         last = js("const d = window.lantern.charts.sps.data.datasets[0].data; return d[d.length - 1]")

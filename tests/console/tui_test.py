@@ -22,7 +22,7 @@ def main():
         print("tmux is not installed (scripts/setup.sh installs it)")
         sys.exit(77)
     t = Training(lantern, "reward.model=retrieval", "shaping.intrinsic_coef=0.3", "train.progress_seconds=0.5",
-                 "train.checkpoint_seconds=3600", prefix="lantern-tui-")
+                 "train.checkpoint_seconds=3600", "reward.drift_seconds=0.3", prefix="lantern-tui-")
     session = f"lantern-tui-{os.getpid()}"
     tmux_env = dict(t.env, LANG="C.UTF-8", TERM="xterm-256color")
     tmux = ["tmux", "-L", session]
@@ -56,6 +56,9 @@ def main():
         check("steps/s" in text and "policy v" in text and "return" in text, "training: steps/s, policy version, return")
         check("labels" in text and "pending" in text and "retrieval" in text, "the reward learner: its model and labels")
         check("latency p50" in text and "queue" in text, "the annotator: queue and latency")
+        drift_line = [x for x in text.splitlines() if x.startswith("drift")]
+        check(drift_line and "probe captions" in drift_line[0] and "guard none" in drift_line[0],
+              f"the reward drift, its probes and the guard ({drift_line})")
         check("local" in text.split("NODES")[1], "the node is listed")
         rows = text.split("ACTORS")[1].split("RECENT LABELS")[0]
         check("runner 0" in rows and "reward learner" in rows and "policy learner" in rows,
