@@ -129,8 +129,14 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
   harden(self, "policy learner", true);  // a remote peer's stray error must not stop it
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
-    for (auto it = st.runners.begin(); it != st.runners.end();)
-      it = it->second.handle.address() == dm.source ? st.runners.erase(it) : std::next(it);
+    for (auto it = st.runners.begin(); it != st.runners.end();) {
+      if (it->second.handle.address() != dm.source) {
+        ++it;
+        continue;
+      }
+      st.counts.erase(it->first);  // its episodes' state goes with it
+      it = st.runners.erase(it);
+    }
   });
   return {
       [=](caf::actor reward_learner) { self->state.reward_learner = reward_learner; },
@@ -204,7 +210,8 @@ caf::behavior policy_learner(caf::stateful_actor<learner_state>* self, const run
             const size_t i = r->at(t, e);
             const std::string& caption = r->caption.empty() ? std::string() : r->caption[i];
             // The action that produced a message earns its reward, scaled by its count in the episode.
-            const double term = st.shape.intrinsic_term(intrinsic[i], counts.bump(e, caption), &counts.previous(e));
+            const double term =
+                st.shape.intrinsic_term(intrinsic[i], counts.bump(e, caption), &counts.previous(e), !caption.empty());
             total[i] = static_cast<float>(st.shape.extrinsic_coef * st.shape.extrinsic_term(r->reward[i]) +
                                           st.shape.intrinsic_coef * term);
             counts.intrinsic_return(e) += st.shape.intrinsic_coef * term;

@@ -228,7 +228,10 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
           }
         }
         // Reward drift: the model's scores on the probe captions against the previous measurement.
-        if (st.model && !st.probes.empty() && now - st.drift_at >= st.drift_every) {
+        // (From 32 probes on, or all of them if fewer are asked for: on a handful, a distance
+        // says little.)
+        if (st.model && st.probes.size() >= std::min<size_t>(32, st.max_probes) && !st.probes.empty() &&
+            now - st.drift_at >= st.drift_every) {
           st.drift_at = now;
           std::vector<float> scores;
           st.model->probe(st.probes, scores);
@@ -268,6 +271,7 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
           const auto d = st.model->diagnose();
           out.contested = d.contested;
           out.disagreement = d.disagreement;
+          out.members = d.members;
         }
         out.mailbox = static_cast<uint32_t>(self->mailbox().size());
         return out;

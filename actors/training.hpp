@@ -49,7 +49,7 @@ struct progress {
   double intrinsic_return = 0;  ///< what the intrinsic reward added per episode (last 100, after the guard)
   double reward_drift = std::nan("");  ///< distance between successive reward snapshots (NaN: not yet measured)
   uint64_t reward_contested = 0;       ///< labels an ensemble's members confidently contradict
-  double reward_disagreement = 0;      ///< an ensemble's mean disagreement on the last rewards
+  double reward_disagreement = 0;      ///< an ensemble's mean disagreement on the probe captions
   uint64_t reward_dataset = 0;  ///< labelled captions (or pairs) the reward model holds
   uint64_t runners = 0;         ///< runners acting for the learner now (on every node)
   uint64_t weights_sent = 0;    ///< weights messages to runners (one per join, at most one per rollout)

@@ -11,7 +11,7 @@ the pipeline and the method's mechanics, not an LLM's judgment.
 Runs already finished (their eval.json exists) are not run again, so an interrupted job
 continues where it stopped.
 
-Usage: bench/evidence.py [--out DIR] [--seeds N] [--families main,coin,nethack] [--docs DIR]
+Usage: bench/evidence.py [--out DIR] [--seeds N] [--families main,coin,nethack,guard,noisy] [--docs DIR]
 """
 import argparse
 import json
@@ -78,6 +78,49 @@ FAMILIES = {
              ["--set", "reward.model=retrieval", "--set", "shaping.extrinsic_coef=0"]),
         ],
     },
+    # Beyond ONI (docs/learners.md): the reward-hacking guard on a reward that pays for busywork.
+    "guard": {
+        "title": "Reward hacking: a rules file that also pays for dropping things (main job, count scaling off)",
+        "config": "configs/train-textworld.toml",
+        "sets": ["--set", "annotator.rules_file=" + os.path.join(ROOT, "bench", "rules-take-drop.toml"),
+                 "--set", "shaping.beta=0", "--set", "reward.drift_seconds=1"],
+        "progress": 1,
+        "metric": "success",
+        "intrinsic": True,
+        "variants": [
+            ("none", "extrinsic only", ["--set", "reward.model=none", "--set", "shaping.intrinsic_coef=0"]),
+            ("hackable", "pays take and drop, no guard", ["--set", "shaping.guard=none"]),
+            ("clip", "pays take and drop, guard clip", ["--set", "shaping.guard=clip"]),
+            ("delta", "pays take and drop, guard delta", ["--set", "shaping.guard=delta"]),
+            ("honest", "Lantern's rules, count scaling, no guard",
+             ["--set", "annotator.rules_file=", "--set", "shaping.beta=3", "--set", "shaping.guard=none"]),
+            ("honest-delta", "Lantern's rules, count scaling, guard delta",
+             ["--set", "annotator.rules_file=", "--set", "shaping.beta=3", "--set", "shaping.guard=delta"]),
+        ],
+    },
+    # Beyond ONI: reward-model ensembles against labels an annotator gets wrong (a fixed share of
+    # the rules' labels flipped, the same captions every time).
+    "noisy": {
+        "title": "Noisy labels: a share of the annotator's labels flipped (the main job)",
+        "config": "configs/train-textworld.toml",
+        "sets": ["--set", "reward.drift_seconds=1"],
+        "progress": 1,
+        "metric": "success",
+        "drift": ["classification-0", "ensemble-0"],
+        "variants": [
+            ("none", "extrinsic only", ["--set", "reward.model=none", "--set", "shaping.intrinsic_coef=0"]),
+            ("classification-0", "classification, clean labels", ["--set", "reward.model=classification"]),
+            ("ensemble-0", "ensemble, clean labels", ["--set", "reward.model=ensemble"]),
+            ("classification-20", "classification, 20% flipped",
+             ["--set", "reward.model=classification", "--set", "annotator.flip_fraction=0.2"]),
+            ("ensemble-20", "ensemble, 20% flipped",
+             ["--set", "reward.model=ensemble", "--set", "annotator.flip_fraction=0.2"]),
+            ("classification-40", "classification, 40% flipped",
+             ["--set", "reward.model=classification", "--set", "annotator.flip_fraction=0.4"]),
+            ("ensemble-40", "ensemble, 40% flipped",
+             ["--set", "reward.model=ensemble", "--set", "annotator.flip_fraction=0.4"]),
+        ],
+    },
 }
 
 
@@ -107,7 +150,7 @@ def train_and_eval(family, spec, name, sets, seed, out, steps, episodes):
     env = dict(os.environ, HOME=os.path.join(out, "home", family, f"{name}-{seed}"))  # a label store per run
     cmd = [LANTERN, "train", "--config", os.path.join(ROOT, spec["config"]), "--run-dir", os.path.join(d, "run"),
            "--set", f"train.seed={seed}", "--set", f"policy.seed={seed}", "--set", f"reward.seed={seed}",
-           "--set", "train.progress_seconds=5"] + spec["sets"] + sets
+           "--set", f"train.progress_seconds={spec.get('progress', 5)}"] + spec["sets"] + sets
     if steps:
         cmd += ["--steps", str(steps)]
     started = time.time()
@@ -145,15 +188,16 @@ def random_baseline(family, out, seed, episodes):
     return r
 
 
-def curves(family, name, seeds, out):
-    """Success (or return) during training, averaged over seeds at common step marks."""
+def curves(family, name, seeds, out, keys=("success_rate", "mean_return")):
+    """Two progress keys during training, averaged over seeds at common step marks (a point
+    whose value is missing, such as drift before its second measurement, counts as 0)."""
     series = []
     for seed in seeds:
         path = os.path.join(out, family, f"{name}-{seed}", "run", "metrics.jsonl")
         if not os.path.exists(path):
             continue
         pts = [json.loads(l) for l in open(path) if l.strip()]
-        series.append([(p["env_steps"], p["success_rate"], p["mean_return"]) for p in pts])
+        series.append([(p["env_steps"], p.get(keys[0]) or 0.0, p.get(keys[1]) or 0.0) for p in pts])
     if not series:
         return []
     end = min(s[-1][0] for s in series)
@@ -226,6 +270,41 @@ plot {', '.join(lines)}
     os.remove(bars)
 
 
+def extra_plot(family, spec, series, docs, what, ylabel, y2label=None):
+    """A chart of other progress keys during training: series = [(label, [(steps, y, y2)])]."""
+    lines = []
+    for i, (label, data) in enumerate(series):
+        if not data:
+            continue
+        path = os.path.join(docs, f"{family}-{what}-{i}.dat")
+        with open(path, "w") as f:
+            for m, a, b in data:
+                f.write(f"{m} {a:.5f} {b:.5f}\n")
+        title = label.replace("'", "''")
+        lines.append(f"'{path}' using 1:2 with lines lw 2 title '{title}'")
+        if y2label:
+            lines.append(f"'{path}' using 1:3 axes x1y2 with lines lw 1 dt 2 title '{title}: {y2label}'")
+    if not lines:
+        return
+    script = f"""
+set terminal pngcairo size 1100,600 font 'sans,10'
+set output '{docs}/{family}-{what}.png'
+set title "{spec['title']}: {ylabel} during training (mean over seeds)"
+set xlabel 'environment steps'
+set ylabel '{ylabel}'
+set grid
+set key inside right center opaque box
+"""
+    if y2label:
+        script += f"set y2label '{y2label}'\nset y2tics\nset ytics nomirror\n"
+    script += f"plot {', '.join(lines)}\n"
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    for i in range(len(series)):
+        p = os.path.join(docs, f"{family}-{what}-{i}.dat")
+        if os.path.exists(p):
+            os.remove(p)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "runs", "evidence"))
@@ -268,10 +347,26 @@ def main():
             else:
                 cell = f"{mean:.1f} ± {half:.1f}"
                 per_seed = ", ".join(f"{v:.0f}" for v in vals)
-            table.append(f"| {label} | {cell} | {ratio} | {rets[0]:.3f} ± {rets[1]:.3f} | {per_seed} | "
+            intrinsic = ""
+            if spec.get("intrinsic"):
+                ir = ci([r["summary"].get("intrinsic_return", 0.0) for r in results[name] if "summary" in r])
+                intrinsic = f" {ir[0]:.2f} ± {ir[1]:.2f} |" if name != "random" else " – |"
+            table.append(f"| {label} | {cell} | {ratio} | {rets[0]:.3f} ± {rets[1]:.3f} |{intrinsic} {per_seed} | "
                          f"{(sum(secs) / len(secs)) if secs and secs[0] else 0:.0f} |")
         curve_data = [(n, l, curves(family, n, seeds, args.out)) for n, l, _ in spec["variants"]]
         plot(family, spec, rows, curve_data, charts)
+        figures = []
+        if spec.get("intrinsic"):
+            extra_plot(family, spec, [(l, curves(family, n, seeds, args.out, ("intrinsic_return", "success_rate")))
+                                      for n, l, _ in spec["variants"] if n != "none"],
+                       charts, "intrinsic", "intrinsic return per episode")
+            figures.append(f"![intrinsic]({os.path.relpath(charts, args.docs)}/{family}-intrinsic.png)")
+        if spec.get("drift"):
+            label_of = {n: l for n, l, _ in spec["variants"]}
+            extra_plot(family, spec, [(label_of[n], curves(family, n, seeds, args.out, ("reward_drift", "labels_received")))
+                                      for n in spec["drift"]],
+                       charts, "drift", "reward drift between snapshots", "labels received")
+            figures.append(f"![drift]({os.path.relpath(charts, args.docs)}/{family}-drift.png)")
         budget = steps or json.load(open(os.path.join(args.out, family, "none-1", "run", "summary.json")))["env_steps"]
         head = "success" if metric == "success" else "mean score"
         sections.append("\n".join([
@@ -279,10 +374,12 @@ def main():
             f"{len(seeds)} seeds per row, {budget:,} environment steps per run, {spec.get('episodes', args.episodes)} evaluation "
             f"episodes per seed on games the run never trained on (`lantern eval`: a fixed number of episodes, each "
             f"from its start; sampled actions). ± is the 95% Student-t interval over seeds.", "",
-            f"| variant | {head} (mean ± 95% CI) | vs extrinsic only | return | per seed | train s |",
-            "|---|---|---|---|---|---|", *table, "",
+            f"| variant | {head} (mean ± 95% CI) | vs extrinsic only | return |"
+            + (" intrinsic per episode (end of training) |" if spec.get("intrinsic") else "") + " per seed | train s |",
+            "|---|---|---|---|" + ("---|" if spec.get("intrinsic") else "") + "---|---|", *table, "",
             f"![final]({os.path.relpath(charts, args.docs)}/{family}-final.png)", "",
-            f"![curves]({os.path.relpath(charts, args.docs)}/{family}-curves.png)", ""]))
+            f"![curves]({os.path.relpath(charts, args.docs)}/{family}-curves.png)", "",
+            *[x for f in figures for x in (f, "")]]))
     with open(os.path.join(args.out, "sections.md"), "w") as f:
         f.write("\n".join(sections))
     print(f"evidence: tables in {args.out}/sections.md, charts in {charts}")

@@ -188,7 +188,7 @@ void draw(const json& s, const json& actors, const json& history, const json& ca
         "drift " + (d.is_number() ? fixed(d.get<double>(), 4) : std::string("-")) + " on " +
         grouped(num(r, "drift_probes")) + " probe captions  guard " + str(t, "guard") + "  intrinsic/episode " +
         fixed(num(t, "intrinsic_return"), 3) +
-        (num(r, "contested") > 0 || str(r, "model") == "ensemble"
+        (num(r, "members") > 1
              ? "  contested labels " + grouped(num(r, "contested")) + "  disagreement " + fixed(num(r, "disagreement"), 3)
              : "") +
         "  ";

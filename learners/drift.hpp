@@ -17,10 +17,12 @@
 
 namespace lantern::learners {
 
-/// The canonical form: centred and scaled to unit L2 norm (all zeros for a constant vector).
+/// The canonical form: centred and scaled to unit L2 norm (all zeros for a constant vector, all
+/// NaN when a value is not finite).
 std::vector<double> canonical_rewards(const std::vector<float>& r);
 
-/// Half the L2 distance between the canonical forms of a and b, over their common prefix.
+/// Half the L2 distance between the canonical forms of a and b, over their common prefix (NaN
+/// when either holds a value that is not finite: a diverged model has no distance to report).
 double reward_distance(const std::vector<float>& a, const std::vector<float>& b);
 
 }  // namespace lantern::learners

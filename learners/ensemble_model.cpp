@@ -48,7 +48,9 @@ class ensemble_model final : public reward_model {
     if (o.members < 1) throw std::invalid_argument("an ensemble needs at least one member");
     for (int k = 0; k < o.members; ++k) {
       const uint64_t seed = o.same_seed ? o.member.seed : o.member.seed + 7919ULL * static_cast<uint64_t>(k);
-      member m{text_net(o.member.buckets, o.member.embed_dim, o.member.hidden, 2), nullptr, core::pcg32(seed), {}};
+      // Weights and batch order from `seed`; the bootstrap draws from a stream of each member's own.
+      member m{text_net(o.member.buckets, o.member.embed_dim, o.member.hidden, 2), nullptr, core::pcg32(seed),
+               core::pcg32(o.member.seed ^ 0x626f6f747374ULL, 2 * static_cast<uint64_t>(k) + 1), {}};
       detail::init_parameters(*m.net, m.rng);
       m.opt = std::make_unique<torch::optim::Adam>(m.net->parameters(), torch::optim::AdamOptions(o.member.lr));
       members_.push_back(std::move(m));
@@ -62,6 +64,7 @@ class ensemble_model final : public reward_model {
       auto it = index_.find(l.caption);
       if (it != index_.end()) {  // a later label replaces an earlier one, and is trusted until reviewed
         labels_[it->second] = y;
+        if (trust_[it->second] < 1.0f && contested_ > 0) --contested_;
         trust_[it->second] = 1.0f;
         continue;
       }
@@ -69,7 +72,7 @@ class ensemble_model final : public reward_model {
       captions_.push_back(l.caption);
       labels_.push_back(y);
       trust_.push_back(1.0f);
-      for (auto& m : members_) m.weight.push_back(o_.bootstrap ? poisson_one(m.rng) : uint8_t{1});
+      for (auto& m : members_) m.weight.push_back(o_.bootstrap ? poisson_one(m.boot) : uint8_t{1});
     }
   }
   size_t dataset_size() const override { return captions_.size(); }
@@ -157,7 +160,12 @@ class ensemble_model final : public reward_model {
     return std::vector<float>(sd.data_ptr<float>(), sd.data_ptr<float>() + sd.numel());
   }
 
-  diagnostics diagnose() const override { return {contested_, last_disagreement_}; }
+  diagnostics diagnose() const override {
+    return {contested_, last_disagreement_, static_cast<uint32_t>(members_.size())};
+  }
+
+  /// Each label's training weight from the last review (1 trusted, downweight contested).
+  const std::vector<float>& trust() const { return trust_; }
 
   std::string snapshot() const override {
     std::ostringstream out;
@@ -177,7 +185,7 @@ class ensemble_model final : public reward_model {
       uint64_t version = 0, labels = 0, contested = 0;
       std::vector<std::string> nets;
       ar(version, labels, contested, nets);
-      load_nets(nets);
+      load_nets(nets);  // all or nothing
       version_ = version;
       snapshot_labels_ = labels;
       contested_ = contested;
@@ -193,8 +201,10 @@ class ensemble_model final : public reward_model {
     std::vector<std::string> opts;
     for (const auto& m : members_) {
       weights.push_back(m.weight);
-      rng.push_back(m.rng.state());
-      rng.push_back(m.rng.increment());
+      for (const auto* r : {&m.rng, &m.boot}) {
+        rng.push_back(r->state());
+        rng.push_back(r->increment());
+      }
       opts.push_back(detail::optimizer_bytes(*m.opt));
     }
     cereal::PortableBinaryOutputArchive ar(out);
@@ -216,17 +226,34 @@ class ensemble_model final : public reward_model {
       std::vector<uint64_t> rng;
       ar(version, captions, labels, trust, weights, rng, since, contested, nets, opts);
       const size_t k = members_.size();
-      if (weights.size() != k || rng.size() != 2 * k || opts.size() != k)
+      if (weights.size() != k || rng.size() != 4 * k || opts.size() != k)
         throw std::runtime_error("saved with " + std::to_string(weights.size()) + " members, this run has " +
                                  std::to_string(k) + " (reward.ensemble.members)");
       if (labels.size() != captions.size() || trust.size() != captions.size())
         throw std::runtime_error("labels and captions differ in number");
       for (const auto& w : weights)
         if (w.size() != captions.size()) throw std::runtime_error("a member's weights and the captions differ in number");
-      load_nets(nets);
+      for (int l : labels)
+        if (l != 0 && l != 1) throw std::runtime_error("a label of " + std::to_string(l) + " (0 or 1 expected)");
+      for (float t : trust)
+        if (!(t >= 0.0f && t <= 1.0f)) throw std::runtime_error("a label's trust outside [0, 1]");
+      if (since < 0) throw std::runtime_error("a negative step count");
+      std::unordered_map<std::string, size_t> index;
+      for (size_t i = 0; i < captions.size(); ++i)
+        if (!index.emplace(captions[i], i).second) throw std::runtime_error("a caption saved twice");
+      // The optimisers' state is checked by loading it into scratch optimisers first.
+      for (size_t i = 0; i < k; ++i) {
+        text_net scratch(o_.member.buckets, o_.member.embed_dim, o_.member.hidden, 2);
+        torch::optim::Adam adam(scratch->parameters(), torch::optim::AdamOptions(o_.member.lr));
+        detail::load_optimizer_bytes(adam, opts[i]);
+      }
+      contested = 0;
+      for (float t : trust) contested += t < 1.0f;
+      load_nets(nets);  // all or nothing, and nothing else is changed before it
       for (size_t i = 0; i < k; ++i) {
         detail::load_optimizer_bytes(*members_[i].opt, opts[i]);
-        members_[i].rng.restore(rng[2 * i], rng[2 * i + 1]);
+        members_[i].rng.restore(rng[4 * i], rng[4 * i + 1]);
+        members_[i].boot.restore(rng[4 * i + 2], rng[4 * i + 3]);
         members_[i].weight = std::move(weights[i]);
       }
       version_ = version;
@@ -235,8 +262,7 @@ class ensemble_model final : public reward_model {
       trust_ = std::move(trust);
       since_review_ = since;
       contested_ = contested;
-      index_.clear();
-      for (size_t i = 0; i < captions_.size(); ++i) index_.emplace(captions_[i], i);
+      index_ = std::move(index);
     } catch (const std::exception& e) {
       return core::make_error(core::errc::parse, std::string("ensemble model: ") + e.what());
     }
@@ -247,7 +273,8 @@ class ensemble_model final : public reward_model {
   struct member {
     text_net net;
     std::unique_ptr<torch::optim::Adam> opt;
-    core::pcg32 rng;
+    core::pcg32 rng;              // initial weights, then batches
+    core::pcg32 boot;             // bootstrap counts
     std::vector<uint8_t> weight;  // bootstrap count of each label
   };
 
@@ -302,10 +329,12 @@ class ensemble_model final : public reward_model {
     return out;
   }
 
+  // Every member's weights, or none: each is checked before any is loaded.
   void load_nets(const std::vector<std::string>& nets) {
     if (nets.size() != members_.size())
       throw std::runtime_error("snapshot of " + std::to_string(nets.size()) + " members, this run has " +
                                std::to_string(members_.size()) + " (reward.ensemble.members)");
+    for (size_t k = 0; k < nets.size(); ++k) detail::check_module_bytes(*members_[k].net, nets[k]);
     for (size_t k = 0; k < nets.size(); ++k) detail::load_module_bytes(*members_[k].net, nets[k]);
   }
 
@@ -331,15 +360,21 @@ std::vector<float> ensemble_disagreement(reward_model& m, const std::vector<std:
   return e ? e->disagreement(captions) : std::vector<float>{};
 }
 
+std::vector<float> ensemble_trust(reward_model& m) {
+  auto* e = dynamic_cast<ensemble_model*>(&m);
+  return e ? e->trust() : std::vector<float>{};
+}
+
 reward_entry ensemble_entry() {
   return {"ensemble", "classifiers on bootstrap resamples of the labels, discounted by their disagreement",
           label_kind::captions,
           [](core::schema& s, const std::string& p) {
-            s.integer(p + ".members", 5, "ensemble: classifiers, each on its own bootstrap resample of the labels", 1, 64);
+            s.integer(p + ".members", 5, "ensemble: classifiers, each on its own bootstrap resample of the labels (each "
+                      "costs a classifier's memory, training and inference)", 1, 16);
             s.real(p + ".disagreement", 1.0, "ensemble: the score is the members' mean P(positive) minus this times "
                    "their standard deviation (then reward.threshold applies, or reward.raw)", 0.0, 100.0);
             s.boolean(p + ".bootstrap", true, "ensemble: each label weighs Poisson(1) times in each member (false: "
-                      "every member trains on every label once)");
+                      "every member trains on every label once, and no label has a reviewer: no down-weighting)");
             s.real(p + ".downweight", 0.1, "ensemble: training weight of a label that every member that did not train "
                    "on it confidently assigns to the other class (1: no review)", 0.0, 1.0);
             s.real(p + ".confidence", 0.8, "ensemble: a reviewing member is confident when it gives the label's class "

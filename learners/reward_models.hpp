@@ -69,7 +69,8 @@ class reward_model {
   /// What an ensemble says of itself (zeros for single models).
   struct diagnostics {
     uint64_t contested = 0;   ///< labels down-weighted: the members confidently disagree with them
-    double disagreement = 0;  ///< the members' mean standard deviation on the last rewards asked
+    double disagreement = 0;  ///< the members' mean standard deviation on the last captions scored
+    uint32_t members = 0;     ///< 0 for a single model
   };
   virtual diagnostics diagnose() const { return {}; }
   /// Bumped whenever the rewards the model gives may have changed.
@@ -153,6 +154,9 @@ std::unique_ptr<reward_model> make_ensemble_model(const ensemble_options& o);
 /// An ensemble's per-caption standard deviation of P(positive) over its members (empty for other
 /// models): for tests and diagnostics.
 std::vector<float> ensemble_disagreement(reward_model& m, const std::vector<std::string>& captions);
+/// An ensemble's training weight of each label, in the order they were first added (empty for
+/// other models): 1 trusted, reward.ensemble.downweight contested at the last review.
+std::vector<float> ensemble_trust(reward_model& m);
 std::unique_ptr<reward_model> make_ranking_model(const ranker_options& o);
 /// A ranking model's raw scores (empty for other models): for tests and diagnostics.
 std::vector<float> ranking_scores(reward_model& m, const std::vector<std::string>& captions);

@@ -9,6 +9,7 @@ namespace lantern::learners {
 
 void reward_registry::add(reward_entry e) {
   if (e.name == "none" || e.name.empty()) throw std::invalid_argument("a reward model cannot be named '" + e.name + "'");
+  if (!e.create) throw std::invalid_argument("reward model '" + e.name + "' has no create function");
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const reward_entry& x) { return x.name == e.name; });
   if (it != entries_.end()) *it = std::move(e);
   else entries_.push_back(std::move(e));

@@ -8,9 +8,11 @@
 // al. 2024, "On Designing Effective RL Reward at Training Time for LLM Reasoning"), so that a
 // learned reward paying for a repeatable action cannot be farmed:
 //   none   the step's value as it is;
-//   clip   min(value - eta, 0): no step earns more than 0, so busywork only costs;
-//   delta  value - (the previous step's value in the episode): the episode's sum telescopes to
-//          its last step's value, at most the model's largest reward.
+//   clip   min(value - eta, 0): no step earns more than 0, so busywork cannot earn;
+//   delta  value - (the previous captioned step's value in the episode): the episode's sum
+//          telescopes to its last captioned step's value, at most the model's largest reward.
+// Only steps with a caption have a learned value: the guard leaves a step without one at 0 (clip
+// does not charge it, delta does not forget the last value). A value that is not finite counts 0.
 //
 //   shaping s{0.1, 0.4, 3.0, 1.0, 10.0};
 //   caption_counter counts(num_envs);
@@ -43,9 +45,12 @@ struct shaping {
 
   /// The intrinsic term of one step, before intrinsic_coef: count-scaled, then guarded.
   /// `previous` (delta) holds the env's previous count-scaled value in this episode and is
-  /// updated; without it the previous value reads as 0.
-  double intrinsic_term(float intrinsic, uint32_t count, double* previous = nullptr) const {
-    const double v = count == 0 ? 0.0 : intrinsic / std::pow(static_cast<double>(count), beta);
+  /// updated; without it the previous value reads as 0. `captioned`: whether the step has a
+  /// caption (a learned value) at all.
+  double intrinsic_term(float intrinsic, uint32_t count, double* previous = nullptr, bool captioned = true) const {
+    double v = count == 0 ? 0.0 : intrinsic / std::pow(static_cast<double>(count), beta);
+    if (!std::isfinite(v)) v = 0.0;
+    if (!captioned) return guard == reward_guard::none ? v : 0.0;
     switch (guard) {
       case reward_guard::clip: return std::fmin(v - guard_eta, 0.0);
       case reward_guard::delta: {
@@ -64,9 +69,10 @@ struct shaping {
     return reward_clip > 0 ? std::fmax(-reward_clip, std::fmin(reward_clip, e)) : e;
   }
 
-  float total(float extrinsic, float intrinsic, uint32_t count, double* previous = nullptr) const {
+  float total(float extrinsic, float intrinsic, uint32_t count, double* previous = nullptr,
+              bool captioned = true) const {
     return static_cast<float>(extrinsic_coef * extrinsic_term(extrinsic) +
-                              intrinsic_coef * intrinsic_term(intrinsic, count, previous));
+                              intrinsic_coef * intrinsic_term(intrinsic, count, previous, captioned));
   }
 };
 

@@ -106,17 +106,13 @@ inline std::string module_bytes(const torch::nn::Module& m) {
 
 /// Loads weights written by module_bytes (or, from older checkpoints, by archive_bytes); throws
 /// when they are not this module's (other tensor names, counts or sizes): nothing is changed then.
-inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
-  if (!is_flat_weights(bytes)) {
-    std::istringstream in(bytes);
-    torch::serialize::InputArchive ar;
-    ar.load_from(in);
-    m.load(ar);
-    return;
-  }
+// The flat weights' tensors, checked against m's parameters and buffers (names, sizes, float32);
+// throws on the first mismatch and changes nothing.
+inline std::vector<weights_entry> matching_weights(torch::nn::Module& m, const std::string& bytes,
+                                                  std::vector<torch::Tensor>& targets) {
   auto parsed = parse_weights(bytes);
   if (!parsed) throw std::runtime_error(parsed.error().message);
-  std::vector<torch::Tensor> targets;
+  targets.clear();
   for (auto& t : m.named_parameters(true)) targets.push_back(t.value());
   for (auto& t : m.named_buffers(true)) targets.push_back(t.value());
   std::vector<std::string> names;
@@ -132,6 +128,26 @@ inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
       throw std::runtime_error("weights: tensor " + std::to_string(i) + " is '" + std::string(entries[i].name) + "' of " +
                                std::to_string(entries[i].elements) + " values; this network's is '" + names[i] + "' of " +
                                std::to_string(targets[i].numel()));
+  return std::move(parsed.value());
+}
+
+/// Throws unless `bytes` are flat weights that fit m exactly; changes nothing.
+inline void check_module_bytes(torch::nn::Module& m, const std::string& bytes) {
+  if (!is_flat_weights(bytes)) throw std::runtime_error("weights: not in Lantern's flat format");
+  std::vector<torch::Tensor> targets;
+  matching_weights(m, bytes, targets);
+}
+
+inline void load_module_bytes(torch::nn::Module& m, const std::string& bytes) {
+  if (!is_flat_weights(bytes)) {
+    std::istringstream in(bytes);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in);
+    m.load(ar);
+    return;
+  }
+  std::vector<torch::Tensor> targets;
+  const auto entries = matching_weights(m, bytes, targets);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < entries.size(); ++i) {
     auto& t = targets[i];

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 
 #include <caf/all.hpp>
@@ -41,6 +42,32 @@ class Training : public ::testing::Test {
   core::schema schema;
   std::string store;
 };
+
+// The guard in the policy learner: a reward that pays for taking and dropping anything (every
+// TextWorld step is captioned), count scaling off, 50-step episodes. Without a guard an episode
+// collects intrinsic reward with its length; with one, what it adds is bounded.
+TEST_F(Training, TheGuardBoundsWhatAnEpisodesIntrinsicRewardAddsUp) {
+  const std::string rules = std::string(LANTERN_SOURCE_DIR) + "/bench/rules-take-drop.toml";
+  auto run = [&](const std::string& guard) {
+    auto cfg = config({"train.steps=24000", "annotator.rules_file=" + rules, "shaping.beta=0",
+                       "shaping.intrinsic_coef=1", "reward.model=retrieval", "shaping.guard=" + guard,
+                       "reward.drift_seconds=0.1"});
+    auto r = run_training(cfg, registry, nullptr, [](const progress&) {});
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? r.value().first : progress{};
+  };
+  const progress none = run("none"), clip = run("clip"), delta = run("delta");
+  EXPECT_GT(none.intrinsic_return, 1.2) << "busywork pays without a guard, more than delta allows";
+  EXPECT_LE(clip.intrinsic_return, 0.0) << "clip: no episode earns";
+  EXPECT_LE(delta.intrinsic_return, 1.0 + 1e-6) << "delta: at most the largest reward (1) per episode";
+  EXPECT_GE(delta.intrinsic_return, -1.0 - 1e-6);
+  for (const auto* p : {&none, &clip, &delta}) {
+    EXPECT_GT(p->episodes, 100u);
+    EXPECT_TRUE(std::isfinite(p->reward_drift)) << "the reward learner measured the drift";
+    EXPECT_GE(p->reward_drift, 0.0);
+    EXPECT_LE(p->reward_drift, 1.0);
+  }
+}
 
 TEST_F(Training, TheSignalFlowsFromCaptionsToLabelsToRewardsToThePolicy) {
   auto cfg = config({"train.steps=6000"});

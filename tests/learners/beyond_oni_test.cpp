@@ -5,7 +5,12 @@
 #include <cmath>
 #include <sstream>
 
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
 #include "core/config.hpp"
+#include "core/rng.hpp"
 #include "learners/drift.hpp"
 #include "learners/options.hpp"
 #include "learners/reward_models.hpp"
@@ -50,6 +55,12 @@ TEST(Guard, ClipBoundsEveryEpisodesIntrinsicReturnByZero) {
   s.guard_eta = 1.0;
   EXPECT_DOUBLE_EQ(s.intrinsic_term(1.0f, 1), 0.0) << "a step paying the full reward earns 0";
   EXPECT_DOUBLE_EQ(s.intrinsic_term(0.25f, 1), -0.75) << "one paying less costs the difference";
+  EXPECT_DOUBLE_EQ(s.intrinsic_term(0.0f, 1), -1.0) << "an unpaid caption costs eta";
+  EXPECT_DOUBLE_EQ(s.intrinsic_term(0.0f, 1, nullptr, false), 0.0) << "a step without a caption costs nothing";
+  s.guard_eta = 0.5;
+  EXPECT_DOUBLE_EQ(s.intrinsic_term(0.8f, 1), 0.0);
+  EXPECT_DOUBLE_EQ(s.intrinsic_term(0.0f, 1), -0.5);
+  EXPECT_DOUBLE_EQ(s.intrinsic_term(std::nanf(""), 1), -0.5) << "a value that is not finite counts 0";
 }
 
 TEST(Guard, DeltaTelescopesAnEpisodeToItsLastValue) {
@@ -58,6 +69,19 @@ TEST(Guard, DeltaTelescopesAnEpisodeToItsLastValue) {
     const double r = busywork_return(reward_guard::delta, steps, 0.0);
     EXPECT_DOUBLE_EQ(r, steps % 2 == 1 ? 1.0 : 0.0) << steps << " steps";
     EXPECT_DOUBLE_EQ(busywork_return(reward_guard::delta, steps, 0.0, 1.0f), 1.0) << steps << " steps";
+  }
+  // Steps without a caption have no learned value: the sum still telescopes over the captioned ones.
+  {
+    shaping d{0.0, 1.0, 0.0, 1.0, 10.0};
+    d.guard = reward_guard::delta;
+    caption_counter c(1);
+    double sum = 0;
+    for (int t = 0; t < 30; ++t) {
+      const bool captioned = t % 3 == 0;
+      const std::string caption = captioned ? "You take the lamp." : "";
+      sum += d.total(0, captioned ? 1.0f : 0.0f, c.bump(0, caption), &c.previous(0), captioned);
+    }
+    EXPECT_DOUBLE_EQ(sum, 1.0) << "a paid caption is not taken back by the silent steps after it";
   }
   // A new episode starts from 0 again.
   shaping s{0.0, 1.0, 0.0, 1.0, 10.0};
@@ -89,6 +113,13 @@ TEST(Drift, ZeroForIdenticalSnapshotsAndInvariantToPositiveAffineRescaling) {
   const std::vector<float> flat(6, 0.5f);
   EXPECT_DOUBLE_EQ(reward_distance(flat, std::vector<float>(6, 2.0f)), 0.0) << "no preference either way";
   EXPECT_NEAR(reward_distance(flat, r), 0.5, 1e-9);
+  // Scale-free: a tiny spread is a preference, not a constant.
+  std::vector<float> tiny;
+  for (float x : r) tiny.push_back(1e-7f * x);
+  EXPECT_NEAR(reward_distance(r, tiny), 0.0, 1e-5);
+  std::vector<float> broken = r;
+  broken[2] = std::nanf("");
+  EXPECT_TRUE(std::isnan(reward_distance(r, broken))) << "a diverged model has no distance to report";
 }
 
 // Progress and no progress, as in reward_models_test.cpp.
@@ -140,20 +171,27 @@ TEST(Ensemble, IdenticalMembersDoNotDisagreeAndGiveTheirCommonReward) {
 
 TEST(Ensemble, MembersOnBootstrapResamplesDisagreeAndTheRewardDiscountsIt) {
   configure_runtime(1);
+  // The same initial weights in every member: only their resamples of the labels differ.
   ensemble_options o;
   o.member.raw = true;
-  auto e = make_ensemble_model(o);
-  e->add_labels(labelled(0, 20));
-  e->train(30);
+  o.same_seed = true;
+  o.disagreement = 0.0;
+  auto plain = make_ensemble_model(o);
+  o.disagreement = 2.0;
+  auto discounted = make_ensemble_model(o);
+  for (auto* e : {plain.get(), discounted.get()}) {
+    e->add_labels(labelled(0, 20));
+    e->train(30);
+  }
   auto probe = texts(labelled(20, 25));
-  auto sd = ensemble_disagreement(*e, probe);
+  auto sd = ensemble_disagreement(*plain, probe);
   double mean_sd = 0;
   for (float x : sd) mean_sd += x;
-  EXPECT_GT(mean_sd / static_cast<double>(sd.size()), 1e-4) << "different resamples, different members";
-  std::vector<float> discounted, plain;
-  e->rewards(probe, discounted);
-  e->probe(probe, plain);  // the same score, without a threshold: mean - 1 x sd
-  for (size_t i = 0; i < probe.size(); ++i) EXPECT_NEAR(discounted[i], plain[i], 1e-6);
+  EXPECT_GT(mean_sd / static_cast<double>(sd.size()), 1e-3) << "different resamples, different members";
+  std::vector<float> mean, less;
+  plain->rewards(probe, mean);
+  discounted->rewards(probe, less);
+  for (size_t i = 0; i < probe.size(); ++i) EXPECT_NEAR(less[i], mean[i] - 2.0f * sd[i], 1e-5) << probe[i];
 }
 
 TEST(Ensemble, ContestsMostlyTheFlippedLabels) {
@@ -178,11 +216,18 @@ TEST(Ensemble, ContestsMostlyTheFlippedLabels) {
   auto r = make_ensemble_model(o);
   ASSERT_TRUE(r->load(ss));
   r->train(1);
-  const auto contested = r->diagnose().contested;
-  size_t n_flipped = 0;
-  for (bool f : flipped) n_flipped += f;
-  EXPECT_GT(contested, n_flipped / 3) << "most flipped labels are found";
-  EXPECT_LT(contested, n_flipped + data.size() / 10) << "few correct labels are contested";
+  const auto trust = ensemble_trust(*r);
+  ASSERT_EQ(trust.size(), data.size());
+  size_t n_flipped = 0, found = 0, wrong = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    n_flipped += flipped[i];
+    found += flipped[i] && trust[i] < 1.0f;
+    wrong += !flipped[i] && trust[i] < 1.0f;
+  }
+  EXPECT_EQ(r->diagnose().contested, found + wrong);
+  EXPECT_GT(found, n_flipped / 3) << "flipped labels are contested (" << found << " of " << n_flipped << ")";
+  EXPECT_LT(wrong, (data.size() - n_flipped) / 20) << "few correct ones are (" << wrong << ")";
+  for (float t : trust) EXPECT_TRUE(t == 1.0f || t == static_cast<float>(o.downweight));
 }
 
 TEST(Ensemble, SaveAndSnapshotRestoreTheSameRewards) {
@@ -211,6 +256,80 @@ TEST(Ensemble, SaveAndSnapshotRestoreTheSameRewards) {
   auto bad = other->load_snapshot(e->snapshot());
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("reward.ensemble.members"), std::string::npos) << bad.error().message;
+  // A checkpoint whose contents do not hold together is refused, and the model is unchanged.
+  std::stringstream saved;
+  ASSERT_TRUE(e->save(saved));
+  std::string bytes = saved.str();
+  for (size_t cut : {size_t{0}, size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
+    std::stringstream in(bytes.substr(0, cut));
+    EXPECT_FALSE(back->load(in)) << "cut at " << cut;
+  }
+  std::vector<float> still;
+  back->rewards(probe, still);
+  EXPECT_EQ(still, want) << "a failed load changes nothing";
+}
+
+// Builds an ensemble checkpoint field by field, as a hostile file could.
+std::string ensemble_archive(std::vector<int> labels, std::vector<float> trust, int since) {
+  configure_runtime(1);
+  ensemble_options o;
+  o.members = 1;
+  auto donor = make_ensemble_model(o);
+  std::vector<std::string> captions;
+  for (size_t i = 0; i < labels.size(); ++i) captions.push_back("caption " + std::to_string(i));
+  std::vector<labelled_caption> l;
+  for (const auto& c : captions) l.push_back({c, 1});
+  donor->add_labels(l);
+  donor->train(1);
+  // The real save, with the label and trust vectors replaced.
+  std::stringstream real;
+  EXPECT_TRUE(donor->save(real));
+  std::string tag;
+  uint64_t version = 0, contested = 0;
+  int s = 0;
+  std::vector<std::string> caps, nets, opts;
+  std::vector<int> lab;
+  std::vector<float> tr;
+  std::vector<std::vector<uint8_t>> weights;
+  std::vector<uint64_t> rng;
+  {
+    cereal::PortableBinaryInputArchive ar(real);
+    ar(tag, version, caps, lab, tr, weights, rng, s, contested, nets, opts);
+  }
+  std::stringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(tag, version, caps, labels, trust, weights, rng, since, contested, nets, opts);
+  }
+  return out.str();
+}
+
+TEST(Ensemble, ACheckpointWithImpossibleValuesIsRefusedWithAReason) {
+  ensemble_options o;
+  o.members = 1;
+  auto m = make_ensemble_model(o);
+  {
+    std::stringstream ok(ensemble_archive({1, 0}, {1.0f, 0.1f}, 3));
+    auto st = m->load(ok);
+    ASSERT_TRUE(st) << st.error().message;
+    EXPECT_EQ(m->diagnose().contested, 1u) << "counted from the trust, not from the file";
+  }
+  struct bad_case {
+    std::vector<int> labels;
+    std::vector<float> trust;
+    int since;
+    const char* says;
+  };
+  for (const auto& c : {bad_case{{1, 7}, {1.0f, 1.0f}, 0, "label of 7"},
+                        bad_case{{1, 0}, {1.0f, std::nanf("")}, 0, "trust"},
+                        bad_case{{1, 0}, {1.0f, -2.0f}, 0, "trust"},
+                        bad_case{{1, 0}, {1.0f}, 0, "differ in number"},
+                        bad_case{{1, 0}, {1.0f, 1.0f}, -5, "negative"}}) {
+    std::stringstream in(ensemble_archive(c.labels, c.trust, c.since));
+    auto st = m->load(in);
+    ASSERT_FALSE(st) << c.says;
+    EXPECT_NE(st.error().message.find(c.says), std::string::npos) << st.error().message;
+  }
 }
 
 // A model of the test's own, registered with one line.
