@@ -189,15 +189,15 @@ def random_baseline(family, out, seed, episodes):
 
 
 def curves(family, name, seeds, out, keys=("success_rate", "mean_return")):
-    """Two progress keys during training, averaged over seeds at common step marks (a point
-    whose value is missing, such as drift before its second measurement, counts as 0)."""
+    """Two progress keys during training, averaged over seeds at common step marks (a value that
+    is missing, such as drift before its second measurement, is left out of the mean)."""
     series = []
     for seed in seeds:
         path = os.path.join(out, family, f"{name}-{seed}", "run", "metrics.jsonl")
         if not os.path.exists(path):
             continue
         pts = [json.loads(l) for l in open(path) if l.strip()]
-        series.append([(p["env_steps"], p.get(keys[0]) or 0.0, p.get(keys[1]) or 0.0) for p in pts])
+        series.append([(p["env_steps"], p.get(keys[0]), p.get(keys[1])) for p in pts])
     if not series:
         return []
     end = min(s[-1][0] for s in series)
@@ -209,8 +209,10 @@ def curves(family, name, seeds, out, keys=("success_rate", "mean_return")):
             before = [p for p in s if p[0] <= m]
             if before:
                 vals.append(before[-1])
-        if vals:
-            rows.append((m, sum(v[1] for v in vals) / len(vals), sum(v[2] for v in vals) / len(vals)))
+        a = [v[1] for v in vals if v[1] is not None]
+        b = [v[2] for v in vals if v[2] is not None]
+        if a and b:
+            rows.append((m, sum(a) / len(a), sum(b) / len(b)))
     return rows
 
 
@@ -293,7 +295,7 @@ set title "{spec['title']}: {ylabel} during training (mean over seeds)"
 set xlabel 'environment steps'
 set ylabel '{ylabel}'
 set grid
-set key inside right center opaque box
+set key below
 """
     if y2label:
         script += f"set y2label '{y2label}'\nset y2tics\nset ytics nomirror\n"
