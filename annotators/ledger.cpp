@@ -89,9 +89,9 @@ void label_ledger::retry_later(entry& e, time_point now) {
   later_.emplace(now + wait, e.what.caption);
 }
 
-void label_ledger::settle(const std::string& caption) {
+void label_ledger::settle(std::string caption) {
   entries_.erase(caption);
-  if (settled_.insert(caption).second) settled_order_.push_back(caption);
+  if (settled_.insert(caption).second) settled_order_.push_back(std::move(caption));
   while (settled_order_.size() > o_.max_settled) {  // bounded: the oldest are forgotten
     settled_.erase(settled_order_.front());
     settled_order_.pop_front();

@@ -75,7 +75,7 @@ class label_ledger {
     bool in_flight = false;
   };
   void retry_later(entry& e, time_point now);
-  void settle(const std::string& caption);
+  void settle(std::string caption);  // by value: callers pass the entry's own caption, which settle erases
 
   ledger_options o_;
   std::unordered_map<std::string, entry> entries_;  // by caption

@@ -83,6 +83,28 @@ TEST(Ledger, ACaptionNeverLabelledIsGivenUpAfterItsAttemptsAndCounted) {
   expect_balanced(l);
 }
 
+// Giving up settles the caption under its own name: the ledger once settled it through a
+// reference into the entry it had just erased (a use after free that a busy run turned into a
+// length_error killing the reward learner). A long caption lives on the heap, where a freed
+// block is overwritten at once.
+TEST(Ledger, ACaptionGivenUpIsRememberedAsSettledUnderItsOwnName) {
+  label_ledger l({100, 4096, 1000, 2, 10ms, 10ms});
+  auto t = clock_type::now();
+  const std::string caption = "You open the old wooden chest and find nothing but dust and a note: " + std::string(200, 'x');
+  ASSERT_TRUE(l.add(tw(caption), t));
+  for (int i = 0; i < 2; ++i) {
+    auto due = l.take_due(t, 10);
+    ASSERT_EQ(due.size(), 1u);
+    l.answered(due[0], unlabelled(), t);
+    t += 10ms;
+  }
+  EXPECT_EQ(l.given_up(), 1u);
+  EXPECT_FALSE(l.add(tw(caption), t)) << "settled: not asked again";
+  label_ledger back({100, 4096, 1000, 2, 10ms, 10ms});
+  ASSERT_TRUE(back.load(l.save()));
+  EXPECT_FALSE(back.add(tw(caption), t)) << "the saved ledger remembers it";
+}
+
 TEST(Ledger, PendingAndInFlightCaptionsAreBounded) {
   label_ledger l({2, 1, 1000, 8, 10ms, 10ms});
   const auto now = clock_type::now();
