@@ -80,14 +80,8 @@ class ensemble_model final : public reward_model {
   train_stats train(int steps) override {
     train_stats st;
     if (captions_.empty()) return st;
-    size_t positives = 0;
-    for (int l : labels_) positives += static_cast<size_t>(l);
-    float class_weight[2] = {1.0f, 1.0f};
-    if (o_.member.balance && positives > 0 && positives < labels_.size()) {
-      const double n = static_cast<double>(labels_.size());
-      class_weight[0] = static_cast<float>(n / (2.0 * (n - static_cast<double>(positives))));
-      class_weight[1] = static_cast<float>(n / (2.0 * static_cast<double>(positives)));
-    }
+    const auto class_weight =
+        detail::balanced_class_weights(labels_, o_.member.balance).value_or(std::array<float, 2>{1.0f, 1.0f});
     const auto n = static_cast<uint32_t>(captions_.size());
     const auto batch = static_cast<size_t>(o_.member.batch);
     double loss_sum = 0, correct = 0, seen = 0;

@@ -5,6 +5,8 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 
+#include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +39,16 @@ inline bags encode_texts(const std::vector<const std::string*>& texts, uint32_t 
     if (static_cast<int64_t>(ids.size()) == offsets.back()) ids.push_back(0);  // empty text: bucket 0
   }
   return {torch::tensor(ids, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
+}
+
+/// Class weights by inverse frequency, n / (2 n_class), for 0/1 labels; none when `balance` is
+/// off or one class is missing.
+inline std::optional<std::array<float, 2>> balanced_class_weights(const std::vector<int>& labels, bool balance) {
+  size_t positives = 0;
+  for (int l : labels) positives += static_cast<size_t>(l);
+  if (!balance || positives == 0 || positives == labels.size()) return std::nullopt;
+  const double n = static_cast<double>(labels.size()), p = static_cast<double>(positives);
+  return std::array<float, 2>{static_cast<float>(n / (2.0 * (n - p))), static_cast<float>(n / (2.0 * p))};
 }
 
 inline std::vector<const std::string*> pointers(const std::vector<std::string>& v) {

@@ -49,13 +49,8 @@ class classification_model final : public reward_model {
   train_stats train(int steps) override {
     train_stats st;
     if (captions_.empty()) return st;
-    size_t positives = 0;
-    for (int l : labels_) positives += static_cast<size_t>(l);
     torch::Tensor weight;
-    if (o_.balance && positives > 0 && positives < labels_.size()) {
-      const double n = static_cast<double>(labels_.size());
-      weight = torch::tensor({static_cast<float>(n / (2.0 * (n - positives))), static_cast<float>(n / (2.0 * positives))});
-    }
+    if (const auto w = detail::balanced_class_weights(labels_, o_.balance)) weight = torch::tensor({(*w)[0], (*w)[1]});
     double loss_sum = 0, correct = 0, seen = 0;
     net_->train();
     for (int s = 0; s < steps; ++s) {
