@@ -147,6 +147,7 @@ struct reward_status {
   uint64_t contested = 0;
   double disagreement = 0;  ///< the members' mean disagreement on the probe captions (ensemble)
   uint32_t members = 0;     ///< an ensemble's members (0: a single model)
+  bool trains = false;      ///< the model fits its labels: loss and accuracy mean something
   uint32_t mailbox = 0;
 };
 
@@ -245,7 +246,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reward_status& x) {
   return f(caf::meta::type_name("reward_status"), x.model, x.requested, x.received, x.pending, x.given_up, x.dropped,
            x.retries, x.in_flight, x.unanswered, x.lost, x.dataset, x.snapshot_version, x.annotator_known, x.loss,
-           x.accuracy, x.drift, x.drift_probes, x.drift_measurements, x.contested, x.disagreement, x.members, x.mailbox);
+           x.accuracy, x.drift, x.drift_probes, x.drift_measurements, x.contested, x.disagreement, x.members, x.trains, x.mailbox);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caption_record& x) {

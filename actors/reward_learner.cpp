@@ -272,6 +272,7 @@ caf::behavior reward_learner(caf::stateful_actor<reward_state>* self, const run_
           out.contested = d.contested;
           out.disagreement = d.disagreement;
           out.members = d.members;
+          out.trains = st.model->trains();
         }
         out.mailbox = static_cast<uint32_t>(self->mailbox().size());
         return out;

@@ -99,7 +99,7 @@ json status_json(const actors::run_control::status& s, const std::vector<node_in
         {"dataset", r.dataset}, {"snapshot_version", r.snapshot_version}, {"annotator_known", r.annotator_known},
         {"drift", std::isfinite(r.drift) ? json(r.drift) : json(nullptr)}, {"drift_probes", r.drift_probes},
         {"drift_measurements", r.drift_measurements}, {"contested", r.contested}, {"disagreement", r.disagreement},
-        {"members", r.members}}},
+        {"members", r.members}, {"trains", r.trains}}},
       {"annotator", annotator},
       {"nodes", node_list},
       {"totals",

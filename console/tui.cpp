@@ -174,7 +174,7 @@ void draw(const json& s, const json& actors, const json& history, const json& ca
   line(y, "reward learner: " + str(r, "model") + "  labels " + grouped(num(r, "labels_received")) + "/" +
               grouped(num(r, "labels_requested")) + " (pending " + grouped(num(r, "labels_pending")) + ", given up " +
               grouped(num(r, "labels_given_up")) + ")" +
-              (str(r, "model") == "retrieval" ? "  (a lookup table: no loss)"
+              (member(r, "trains") != true ? "  (not fitted: no loss)"
                                               : "  accuracy " + fixed(num(r, "accuracy"), 3) + "  loss " + fixed(num(r, "loss"), 4)) +
               "  snapshot v" + grouped(num(r, "snapshot_version")) +
               (member(r, "annotator_known") == false ? "  NO ANNOTATOR" : ""));

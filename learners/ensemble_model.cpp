@@ -57,6 +57,7 @@ class ensemble_model final : public reward_model {
     }
   }
   std::string name() const override { return "ensemble"; }
+  bool trains() const override { return true; }
 
   void add_labels(const std::vector<labelled_caption>& labels) override {
     for (const auto& l : labels) {

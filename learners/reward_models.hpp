@@ -56,6 +56,9 @@ class reward_model {
     (void)steps;
     return {};
   }
+  /// Whether train() fits anything (a loss and an accuracy mean something); a lookup table or a
+  /// fixed similarity does not.
+  virtual bool trains() const { return false; }
   /// How many labelled examples the model holds.
   virtual size_t dataset_size() const { return 0; }
   /// What the policy learner needs to compute the same rewards (weights or the table, with the

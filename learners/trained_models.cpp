@@ -31,6 +31,7 @@ class classification_model final : public reward_model {
     detail::init_parameters(*net_, rng_);
   }
   std::string name() const override { return "classification"; }
+  bool trains() const override { return true; }
 
   void add_labels(const std::vector<labelled_caption>& labels) override {
     for (const auto& l : labels) {
@@ -171,6 +172,7 @@ class ranking_model final : public reward_model {
     detail::init_parameters(*net_, rng_);
   }
   std::string name() const override { return "ranking"; }
+  bool trains() const override { return true; }
 
   void add_pairs(const std::vector<labelled_pair>& pairs) override {
     for (const auto& p : pairs) {

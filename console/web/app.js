@@ -76,8 +76,8 @@
       el("k-success").textContent = fmt(100 * t.success_rate, 1) + "%";
       el("k-policy").textContent = `v${t.policy_version} / ${fmt(t.policy_lag, 1)}`;
       el("k-labels").textContent = `${fmt(r.labels_received, 0)} / ${fmt(r.labels_requested, 0)}`;
-      // retrieval is a lookup table of labels: it has no loss and no accuracy to show
-      el("k-acc").textContent = s.run.reward_model === "retrieval" ? "n/a (lookup)" : fmt(100 * r.accuracy, 1) + "%";
+      // a model that fits nothing (a lookup table, a fixed similarity) has no loss and no accuracy to show
+      el("k-acc").textContent = r.trains ? fmt(100 * r.accuracy, 1) + "%" : "n/a (not fitted)";
       el("k-annotator").textContent = a.queue_depth === undefined ? "-" :
           `${fmt(a.queue_depth, 0)} / ${fmt(1000 * a.latency_p99_seconds, 1)} ms`;
       if (document.activeElement !== el("i-coef")) el("i-coef").value = t.intrinsic_coef;

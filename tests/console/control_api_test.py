@@ -49,6 +49,7 @@ def main():
         for key in ("labels_requested", "labels_received", "labels_pending", "labels_given_up", "accuracy", "loss",
                     "snapshot_version", "drift", "drift_probes", "contested", "disagreement"):
             check(key in s["rewards"], f"status has rewards.{key}")
+        check(s["rewards"].get("trains") is False, "a lookup table says it fits nothing (rewards.trains)")
         check(s["training"]["guard"] == "delta" and "intrinsic_return" in s["training"],
               f"status has the guard and the intrinsic return per episode ({s['training'].get('guard')})")
         drift = wait_for("a reward drift measured twice", lambda: call(url, "/api/status", token)[1]["rewards"]["drift"]

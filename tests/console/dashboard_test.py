@@ -71,6 +71,7 @@ def main():
         wait_for("two points in the history", lambda: min(points("return")) >= 2, timeout=30)
         wait_for("reward drift in the history", lambda: min(points("drift")) >= 2, timeout=60)
         check(text("k-drift") not in ("", "-"), f"the reward drift is shown ({text('k-drift')})")
+        check(text("k-acc").endswith("%"), f"a fitted model shows its accuracy ({text('k-acc')})")
         for name in ("return", "success", "sps", "labels", "acc", "drift"):
             n = points(name)
             check(min(n) >= 2, f"chart {name}: every series has points ({n})")
